@@ -1,0 +1,63 @@
+"""Domain errors. Raised below the router; turned into RFC 9457 problem+json in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PhienhieuError(Exception):
+    """Base of every error a user may see. Carries a bilingual, stack-free explanation."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        detail_vi: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.detail_vi = detail_vi or detail
+        self.extra = extra or {}
+
+
+class InputTooLong(PhienhieuError):
+    status = 422
+    slug = "input-too-long"
+    title = "Input too long"
+
+
+class InvalidDate(PhienhieuError):
+    status = 422
+    slug = "invalid-date"
+    title = "Date not understood"
+
+
+class EditionNotFound(PhienhieuError):
+    status = 404
+    slug = "edition-not-found"
+    title = "Edition not found"
+
+
+class UnitNotFound(PhienhieuError):
+    status = 404
+    slug = "unit-not-found"
+    title = "Unit not found"
+
+
+class NoPublishedEdition(PhienhieuError):
+    status = 503
+    slug = "no-published-edition"
+    title = "No published codebook edition"
+
+
+class BundleInvalid(PhienhieuError):
+    """A codebook bundle failed validation; `extra["problems"]` lists every problem."""
+
+    status = 422
+    slug = "bundle-invalid"
+    title = "Codebook bundle is invalid"
