@@ -1,0 +1,87 @@
+"""The running service's shared objects, built once from settings (by the app or the CLI)."""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import migrate
+from app.db.engine import make_engine, make_session_factory
+from app.db.models import Edition, EditionStatus
+from app.decode.repository import EditionReader
+from app.settings import Settings
+from codebook.bundle import SAMPLE_BUNDLE, read_bundle
+from codebook.store import edition_count, load_bundle
+
+
+@dataclass
+class Context:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    _readers: dict[int, EditionReader] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Context:
+        engine = make_engine(settings.database_url)
+        return cls(settings, engine, make_session_factory(engine))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: committed if it ends normally, rolled back otherwise."""
+        with self.session_factory() as session, session.begin():
+            yield session
+
+    def reader(self, edition: Edition) -> EditionReader:
+        """A reader of `edition`; published editions never change, so theirs is shared."""
+        if edition.status == EditionStatus.DRAFT:
+            return EditionReader(self.session_factory, edition.seq)
+        with self._lock:
+            reader = self._readers.get(edition.seq)
+            if reader is None:
+                reader = self._readers[edition.seq] = EditionReader(
+                    self.session_factory, edition.seq
+                )
+            return reader
+
+    def initialise(self) -> bool:
+        """Migrate and load the sample edition if the database is new. True if it did anything."""
+        with self._init_lock():
+            fresh = "edition" not in inspect(self.engine).get_table_names()
+            migrate.upgrade(self.engine)
+            with self.session() as session:
+                if edition_count(session) == 0:
+                    load_bundle(session, read_bundle(SAMPLE_BUNDLE), publish=True)
+                    return True
+            return fresh
+
+    def ensure_ready(self) -> None:
+        if self.settings.should_auto_init:
+            self.initialise()
+
+    @contextmanager
+    def _init_lock(self) -> Iterator[None]:
+        """Two processes starting on a new SQLite file must not both migrate it."""
+        url = make_url(self.settings.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            yield
+            return
+        lock_path = Path(url.database + ".init-lock")
+        with lock_path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,152 @@
+"""Plain, immutable views of codebook rows, as the resolver reads them.
+
+They are not ORM objects, so a reader of a published edition can cache them
+for the life of the process (a published edition never changes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from app.parsing.dates import DateRange
+
+
+class Fit(StrEnum):
+    """How a date of death stands to a validity period."""
+
+    INSIDE = "inside"  # wholly inside the period
+    BOUNDARY = "boundary"  # overlaps an uncertain bound, or straddles a bound
+    OUTSIDE = "outside"  # wholly outside
+    UNDATED = "undated"  # no date was given
+    UNKNOWN_PERIOD = "unknown_period"  # the codebook does not know the period
+
+
+
+def _bound_end(value: dt.date, precision: str | None) -> dt.date:
+    """The end of a bound's uncertainty: "1965" may mean any day before 1966-01-01.
+
+    A day-precision bound is exact, so its window is empty.
+    """
+    if precision == "year":
+        return dt.date(value.year + 1, 1, 1)
+    if precision == "month":
+        return dt.date(value.year + (value.month == 12), value.month % 12 + 1, 1)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Validity:
+    """A half-open period [start, end); a None bound is open (unknown)."""
+
+    start: dt.date | None = None
+    start_precision: str | None = None
+    end: dt.date | None = None
+    end_precision: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.start is not None or self.end is not None
+
+    def fit(self, when: DateRange | None) -> Fit:
+        if when is None:
+            return Fit.UNDATED
+        if not self.known:
+            return Fit.UNKNOWN_PERIOD
+        # The period surely holds on [sure_start, sure_end) and may hold on [may_start, may_end).
+        sure_start = _bound_end(self.start, self.start_precision) if self.start else None
+        may_start = self.start
+        sure_end = self.end
+        may_end = _bound_end(self.end, self.end_precision) if self.end else None
+        if (sure_start is None or when.lower >= sure_start) and (
+            sure_end is None or when.upper <= sure_end
+        ):
+            return Fit.INSIDE
+        if (may_start is None or when.upper > may_start) and (
+            may_end is None or when.lower < may_end
+        ):
+            return Fit.BOUNDARY
+        return Fit.OUTSIDE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "from_precision": self.start_precision,
+            "to": self.end.isoformat() if self.end else None,
+            "to_precision": self.end_precision,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    id: str
+    kind: str
+    citation: str
+    url: str | None
+    reliability: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "citation": self.citation,
+            "url": self.url,
+            "reliability": self.reliability,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFact:
+    id: str
+    echelon: str
+    name: str
+    existed: Validity
+    source: SourceRef
+    verification: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentFact:
+    unit_id: str
+    kind: str
+    code: str
+    match_key: str
+    validity: Validity
+    source: SourceRef
+    verification: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFact:
+    unit_id: str
+    parent_id: str
+    validity: Validity
+    source: SourceRef
+    verification: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class AreaFact:
+    unit_id: str
+    area: str
+    validity: Validity
+    source: SourceRef
+    verification: str
+    note: str
+
+
+class CodebookReader(Protocol):
+    """What the resolver needs from one edition of the codebook."""
+
+    def assignments(self, keys: tuple[str, ...]) -> list[AssignmentFact]: ...
+
+    def unit(self, unit_id: str) -> UnitFact | None: ...
+
+    def parents(self, unit_id: str) -> list[LinkFact]: ...
+
+    def areas(self, unit_id: str) -> list[AreaFact]: ...

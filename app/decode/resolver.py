@@ -1,0 +1,571 @@
+"""Resolve a parsed designation, for a date, against one codebook edition.
+
+Records write units small to large ("C9, D6, E270"). Each element with a
+match key is looked up (one query for all keys). Every unit an element may
+mean becomes the anchor of a hypothesis: from it the chain of parents valid
+at the date is climbed, preferring parents that the record itself names.
+A hypothesis explains the anchor and every larger element whose unit lies on
+that chain; larger elements that name some other unit contradict it.
+Hypotheses are scored, near-duplicates dropped, and the rest returned ranked.
+
+Scores are in [0, 1]: the share of the record's look-up elements explained,
+times the mean weight of how well the date fits each period used, times the
+mean weight of their verification status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from app.decode.facts import (
+    AreaFact,
+    AssignmentFact,
+    CodebookReader,
+    Fit,
+    LinkFact,
+    UnitFact,
+    Validity,
+)
+from app.parsing.ast import Element, Notice, ParseResult
+from app.parsing.dates import DateRange
+from app.parsing.keys import element_keys, without_suffix
+
+FIT_WEIGHT = {
+    Fit.INSIDE: 1.0,
+    Fit.UNDATED: 0.9,
+    Fit.BOUNDARY: 0.8,
+    Fit.UNKNOWN_PERIOD: 0.75,
+    Fit.OUTSIDE: 0.35,
+}
+VERIFICATION_WEIGHT = {"verified": 1.0, "unverified": 0.85, "disputed": 0.5}
+SUFFIX_FALLBACK_WEIGHT = 0.8
+AMBIGUITY_RATIO = 0.9  # a rival within this share of the best score makes the answer ambiguous
+MAX_CANDIDATES = 10
+MAX_DEPTH = 16
+
+ECHELON_VI = {
+    "squad": "Tiểu đội",
+    "platoon": "Trung đội",
+    "company": "Đại đội",
+    "battalion": "Tiểu đoàn",
+    "regiment": "Trung đoàn",
+    "division": "Sư đoàn",
+    "brigade": "Lữ đoàn",
+    "corps": "Quân đoàn",
+    "military_region": "Quân khu",
+    "front": "Mặt trận",
+    "group": "Đoàn",
+    "station": "Binh trạm",
+    "worksite": "Công trường",
+    "department": "Cục/Phòng",
+    "theater": "Chiến trường",
+}
+KIND_VI = {
+    "designation": "phiên hiệu",
+    "cover_name": "mật danh",
+    "cover_code": "mã bí danh",
+    "honorific": "tên truyền thống",
+    "nickname": "biệt danh",
+    "mailbox": "hòm thư",
+    "theater_code": "mã chiến trường",
+}
+KIND_EN = {
+    "designation": "designation",
+    "cover_name": "cover name",
+    "cover_code": "cover code",
+    "honorific": "honorific name",
+    "nickname": "nickname",
+    "mailbox": "field mailbox",
+    "theater_code": "theatre code",
+}
+
+
+class Status(StrEnum):
+    RESOLVED = "resolved"
+    PARTIAL = "partial"
+    AMBIGUOUS = "ambiguous"
+    UNRESOLVED = "unresolved"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An element of the record that a codebook assignment explains."""
+
+    element: int  # index into the parse's elements
+    text: str
+    assignment: AssignmentFact
+    fit: Fit
+    by_fallback: bool = False  # found only after dropping the number's letter suffix
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.assignment
+        return {
+            "element": self.element,
+            "text": self.text,
+            "code": a.code,
+            "kind": a.kind,
+            "valid": a.validity.to_json(),
+            "fit": self.fit.value,
+            "source": a.source.to_json(),
+            "verification": a.verification,
+            "note": a.note,
+            "suffix_ignored": self.by_fallback,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    unit: UnitFact
+    fit: Fit  # of the unit's own existence at the date
+    matched: tuple[Match, ...] = ()
+    parent_link: LinkFact | None = None  # to the next (larger) link of the chain
+    parent_fit: Fit | None = None
+    areas: tuple[AreaFact, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        u = self.unit
+        link = self.parent_link
+        return {
+            "id": u.id,
+            "name": u.name,
+            "echelon": u.echelon,
+            "existed": u.existed.to_json(),
+            "existed_fit": self.fit.value,
+            "source": u.source.to_json(),
+            "verification": u.verification,
+            "note": u.note,
+            "matched": [m.to_json() for m in self.matched],
+            "parent_link": None
+            if link is None
+            else {
+                "parent": link.parent_id,
+                "valid": link.validity.to_json(),
+                "fit": self.parent_fit.value if self.parent_fit else None,
+                "source": link.source.to_json(),
+                "verification": link.verification,
+                "note": link.note,
+            },
+            "areas": [
+                {
+                    "area": a.area,
+                    "valid": a.validity.to_json(),
+                    "source": a.source.to_json(),
+                    "verification": a.verification,
+                }
+                for a in self.areas
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    element: int
+    text: str
+    reason: str  # "not_in_codebook", "contradicts_chain", "anachronistic", "smaller_than_anchor"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"element": self.element, "text": self.text, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    score: float
+    chain: tuple[ChainLink, ...]
+    unresolved: tuple[Unresolved, ...]
+    reasons: tuple[Notice, ...]
+    warnings: tuple[Notice, ...]
+    explained: frozenset[int] = field(default_factory=frozenset)
+    min_fit: Fit = Fit.INSIDE
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "chain": [link.to_json() for link in self.chain],
+            "unresolved": [u.to_json() for u in self.unresolved],
+            "reasons": [r.to_json() for r in self.reasons],
+            "warnings": [w.to_json() for w in self.warnings],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    status: Status
+    candidates: tuple[Candidate, ...]
+    warnings: tuple[Notice, ...]
+
+
+def format_vi(value: dt.date, precision: str | None) -> str:
+    if precision == "year":
+        return str(value.year)
+    if precision == "month":
+        return f"{value.month}/{value.year}"
+    return f"{value.day}-{value.month}-{value.year}"
+
+
+def format_en(value: dt.date, precision: str | None) -> str:
+    if precision == "year":
+        return f"{value.year:04d}"
+    if precision == "month":
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+def period_vi(v: Validity) -> str:
+    if not v.known:
+        return "(không rõ thời gian)"
+    start = f"từ {format_vi(v.start, v.start_precision)}" if v.start else ""
+    end = f"đến trước {format_vi(v.end, v.end_precision)}" if v.end else ""
+    return " ".join(p for p in (start, end) if p)
+
+
+def period_en(v: Validity) -> str:
+    if not v.known:
+        return "(period unknown)"
+    start = f"from {format_en(v.start, v.start_precision)}" if v.start else ""
+    end = f"until {format_en(v.end, v.end_precision)}" if v.end else ""
+    return " ".join(p for p in (start, end) if p)
+
+
+def when_vi(when: DateRange) -> str:
+    return when.text or format_vi(when.lower, when.precision.value)
+
+
+def when_en(when: DateRange) -> str:
+    return when.text or format_en(when.lower, when.precision.value)
+
+
+@dataclass(slots=True)
+class _Resolver:
+    parse: ParseResult
+    when: DateRange | None
+    reader: CodebookReader
+    matches: dict[int, list[Match]] = field(default_factory=dict)
+    targets: list[int] = field(default_factory=list)
+
+    def run(self) -> Resolution:
+        elements = self.parse.elements
+        keys_of = {i: element_keys(e) for i, e in enumerate(elements)}
+        self.targets = [i for i, keys in keys_of.items() if keys]
+        if not self.targets:
+            return Resolution(Status.INVALID, (), self._nothing_usable())
+        wanted: list[str] = []
+        for i in self.targets:
+            for key in keys_of[i]:
+                wanted.append(key)
+                fallback = without_suffix(key)
+                if fallback:
+                    wanted.append(fallback)
+        found: dict[str, list[AssignmentFact]] = {}
+        for fact in self.reader.assignments(tuple(dict.fromkeys(wanted))):
+            found.setdefault(fact.match_key, []).append(fact)
+        for i in self.targets:
+            self.matches[i] = self._matches_of(i, elements[i], keys_of[i], found)
+
+        hypotheses = [
+            self._hypothesis(position, match)
+            for position, i in enumerate(self.targets)
+            for match in self.matches[i]
+        ]
+        candidates = _rank(hypotheses)
+        if not candidates:
+            unknown = ", ".join(repr(elements[i].text) for i in self.targets)
+            notice = Notice(
+                "not_in_codebook",
+                f"Không tìm thấy {unknown} trong bộ mã của ấn bản này.",
+                f"{unknown} not found in this codebook edition.",
+            )
+            return Resolution(Status.UNRESOLVED, (), (notice,))
+        return Resolution(self._status(candidates), candidates, candidates[0].warnings)
+
+    def _nothing_usable(self) -> tuple[Notice, ...]:
+        if self.parse.residue:
+            first = self.parse.residue[0]
+            return (
+                Notice(
+                    "nothing_usable",
+                    f"Không nhận ra phiên hiệu nào; từ vị trí {first.span[0]} ('{first.text}') "
+                    "cần một ký hiệu (như C11, E270), tên đơn vị (Sư đoàn 9), mật danh "
+                    "(Công trường 9), mã chiến trường (B3) hoặc hòm thư.",
+                    f"No designation recognised; at position {first.span[0]} ('{first.text}') "
+                    "expected an echelon symbol (C11, E270), a unit (Sư đoàn 9), a cover name "
+                    "(Công trường 9), a theatre code (B3) or a mailbox.",
+                    first.span,
+                ),
+            )
+        return (
+            Notice(
+                "nothing_usable",
+                "Không có phiên hiệu nào để tra.",
+                "There is no designation to look up.",
+            ),
+        )
+
+    def _matches_of(
+        self,
+        index: int,
+        element: Element,
+        keys: tuple[str, ...],
+        found: dict[str, list[AssignmentFact]],
+    ) -> list[Match]:
+        out: list[Match] = []
+        for key in keys:
+            facts = found.get(key, [])
+            by_fallback = False
+            if not facts:
+                fallback = without_suffix(key)
+                facts = found.get(fallback, []) if fallback else []
+                by_fallback = bool(facts)
+            out.extend(
+                Match(index, element.text, fact, fact.validity.fit(self.when), by_fallback)
+                for fact in facts
+            )
+        return out
+
+    def _units_named_above(self, position: int) -> set[str]:
+        return {m.assignment.unit_id for i in self.targets[position + 1 :] for m in self.matches[i]}
+
+    def _climb(self, unit_id: str, preferred: set[str]) -> list[tuple[str, LinkFact | None]]:
+        """The chain of parents valid at the date, from `unit_id` up; prefers named parents."""
+        memo: dict[str, tuple[int, list[tuple[str, LinkFact | None]]]] = {}
+
+        def best(uid: str, seen: frozenset[str]) -> tuple[int, list[tuple[str, LinkFact | None]]]:
+            if uid in memo:
+                return memo[uid]
+            hits = int(uid in preferred)
+            options: list[tuple[tuple[int, float, float, str], int, list[Any]]] = []
+            if len(seen) < MAX_DEPTH:
+                for link in self.reader.parents(uid):
+                    fit = link.validity.fit(self.when)
+                    if fit is Fit.OUTSIDE or link.parent_id in seen:
+                        continue
+                    above_hits, above = best(link.parent_id, seen | {link.parent_id})
+                    rank = (
+                        above_hits,
+                        FIT_WEIGHT[fit],
+                        VERIFICATION_WEIGHT.get(link.verification, 0.5),
+                        link.parent_id,
+                    )
+                    options.append((rank, above_hits, [(uid, link), *above]))
+            if not options:
+                result: tuple[int, list[tuple[str, LinkFact | None]]] = (hits, [(uid, None)])
+            else:
+                options.sort(key=lambda o: (o[0][0], o[0][1], o[0][2]), reverse=True)
+                top = options[0]
+                result = (hits + top[1], top[2])
+            memo[uid] = result
+            return result
+
+        return best(unit_id, frozenset({unit_id}))[1]
+
+    def _hypothesis(self, position: int, anchor: Match) -> Candidate | None:
+        elements = self.parse.elements
+        preferred = self._units_named_above(position)
+        path = self._climb(anchor.assignment.unit_id, preferred)
+        chain_ids = [uid for uid, _ in path]
+        on_chain: dict[str, list[Match]] = {anchor.assignment.unit_id: [anchor]}
+        explained = {anchor.element}
+        unresolved: list[Unresolved] = []
+        reasons: list[Notice] = [self._matched_reason(anchor)]
+        warnings: list[Notice] = list(self.parse.warnings)
+        if anchor.by_fallback:
+            warnings.append(_suffix_notice(anchor))
+
+        for i in self.targets[:position]:
+            reason = "smaller_than_anchor" if self.matches[i] else "not_in_codebook"
+            unresolved.append(Unresolved(i, elements[i].text, reason))
+        for i in self.targets[position + 1 :]:
+            here = [m for m in self.matches[i] if m.assignment.unit_id in chain_ids]
+            if here:
+                best = max(here, key=lambda m: FIT_WEIGHT[m.fit])
+                on_chain.setdefault(best.assignment.unit_id, []).append(best)
+                explained.add(i)
+                reasons.append(self._matched_reason(best))
+                if best.by_fallback:
+                    warnings.append(_suffix_notice(best))
+                continue
+            if not self.matches[i]:
+                unresolved.append(Unresolved(i, elements[i].text, "not_in_codebook"))
+                continue
+            anachronisms = [m for m in self.matches[i] if self._existence(m) is Fit.OUTSIDE]
+            if anachronisms and self.when is not None:
+                unresolved.append(Unresolved(i, elements[i].text, "anachronistic"))
+                warnings.append(self._anachronism(anachronisms[0]))
+            else:
+                unresolved.append(Unresolved(i, elements[i].text, "contradicts_chain"))
+                reasons.append(self._contradiction(i, path))
+
+        links: list[ChainLink] = []
+        weights_fit: list[float] = []
+        weights_ver: list[float] = []
+        top_needed = max(chain_ids.index(uid) for uid in on_chain)
+        for depth, (uid, link) in enumerate(path):
+            unit = self.reader.unit(uid)
+            if unit is None:  # a dangling reference cannot survive import; be safe anyway
+                break
+            matched = tuple(on_chain.get(uid, ()))
+            for m in matched:
+                weight = FIT_WEIGHT[m.fit] * (SUFFIX_FALLBACK_WEIGHT if m.by_fallback else 1.0)
+                weights_fit.append(weight)
+                weights_ver.append(VERIFICATION_WEIGHT.get(m.assignment.verification, 0.5))
+                if m.fit is Fit.OUTSIDE:
+                    warnings.append(self._out_of_period(m))
+                elif m.fit is Fit.BOUNDARY:
+                    warnings.append(self._boundary(m))
+            parent_fit = link.validity.fit(self.when) if link else None
+            if link is not None and depth < top_needed:
+                # Links between explained elements carry the answer; weigh them too.
+                weights_fit.append(FIT_WEIGHT[parent_fit or Fit.UNDATED])
+                weights_ver.append(VERIFICATION_WEIGHT.get(link.verification, 0.5))
+            existence = unit.existed.fit(self.when)
+            areas = tuple(
+                a for a in self.reader.areas(uid) if a.validity.fit(self.when) is not Fit.OUTSIDE
+            )
+            links.append(ChainLink(unit, existence, matched, link, parent_fit, areas))
+            if link is not None and parent_fit is not None:
+                reasons.append(self._link_reason(unit, link))
+
+        coverage = len(explained) / len(self.targets)
+        fit_w = sum(weights_fit) / len(weights_fit)
+        ver_w = sum(weights_ver) / len(weights_ver)
+        contradictions = sum(1 for u in unresolved if u.reason == "contradicts_chain")
+        score = round(coverage * fit_w * ver_w * (0.5**contradictions), 3)
+        fits = [m.fit for ms in on_chain.values() for m in ms]
+        min_fit = min(fits, key=lambda f: FIT_WEIGHT[f])
+        return Candidate(
+            score=score,
+            chain=tuple(links),
+            unresolved=tuple(sorted(unresolved, key=lambda u: u.element)),
+            reasons=tuple(reasons),
+            warnings=tuple(dict.fromkeys(warnings)),
+            explained=frozenset(explained),
+            min_fit=min_fit,
+        )
+
+    def _existence(self, match: Match) -> Fit:
+        unit = self.reader.unit(match.assignment.unit_id)
+        return unit.existed.fit(self.when) if unit else Fit.UNKNOWN_PERIOD
+
+    def _status(self, candidates: tuple[Candidate, ...]) -> Status:
+        best = candidates[0]
+        best_units = {link.unit.id for link in best.chain}
+        rivals = [
+            c
+            for c in candidates[1:]
+            if c.score >= best.score * AMBIGUITY_RATIO and c.chain[0].unit.id not in best_units
+        ]
+        if rivals:
+            return Status.AMBIGUOUS
+        if len(best.explained) == len(self.targets) and best.min_fit is not Fit.OUTSIDE:
+            return Status.RESOLVED
+        return Status.PARTIAL
+
+    # --- messages -------------------------------------------------------------------------
+
+    def _matched_reason(self, m: Match) -> Notice:
+        a = m.assignment
+        unit = self.reader.unit(a.unit_id)
+        name = unit.name if unit else a.unit_id
+        return Notice(
+            "matched",
+            f"'{m.text}' khớp {KIND_VI.get(a.kind, a.kind)} '{a.code}' của {name} "
+            f"{period_vi(a.validity)} (nguồn: {a.source.id}, {a.verification}).",
+            f"'{m.text}' matches the {KIND_EN.get(a.kind, a.kind)} '{a.code}' of {name} "
+            f"{period_en(a.validity)} (source: {a.source.id}, {a.verification}).",
+        )
+
+    def _link_reason(self, unit: UnitFact, link: LinkFact) -> Notice:
+        parent = self.reader.unit(link.parent_id)
+        parent_name = parent.name if parent else link.parent_id
+        return Notice(
+            "parent_link",
+            f"{unit.name} trực thuộc {parent_name} {period_vi(link.validity)} "
+            f"(nguồn: {link.source.id}, {link.verification}).",
+            f"{unit.name} was under {parent_name} {period_en(link.validity)} "
+            f"(source: {link.source.id}, {link.verification}).",
+        )
+
+    def _contradiction(self, index: int, path: list[tuple[str, LinkFact | None]]) -> Notice:
+        text = self.parse.elements[index].text
+        names = []
+        for uid, _ in path:
+            unit = self.reader.unit(uid)
+            names.append(unit.name if unit else uid)
+        chain = " → ".join(names)
+        return Notice(
+            "contradicts_chain",
+            f"'{text}' không nằm trong chuỗi trực thuộc theo bộ mã: {chain}.",
+            f"'{text}' is not on the codebook's chain of command: {chain}.",
+            self.parse.elements[index].span,
+        )
+
+    def _anachronism(self, m: Match) -> Notice:
+        unit = self.reader.unit(m.assignment.unit_id)
+        assert unit is not None and self.when is not None
+        return Notice(
+            "anachronistic_parent",
+            f"'{m.text}' ({unit.name}) chưa tồn tại hoặc không còn tồn tại vào "
+            f"{when_vi(self.when)}: {period_vi(unit.existed)}. Có thể hồ sơ ghi theo tên đơn vị "
+            "về sau.",
+            f"'{m.text}' ({unit.name}) did not exist on {when_en(self.when)}: it existed "
+            f"{period_en(unit.existed)}. The record may use a later name.",
+            self.parse.elements[m.element].span,
+        )
+
+    def _out_of_period(self, m: Match) -> Notice:
+        a = m.assignment
+        assert self.when is not None
+        return Notice(
+            "code_out_of_period",
+            f"'{a.code}' chỉ được dùng {period_vi(a.validity)}, không vào {when_vi(self.when)}.",
+            f"'{a.code}' was in use {period_en(a.validity)}, not on {when_en(self.when)}.",
+            self.parse.elements[m.element].span,
+        )
+
+    def _boundary(self, m: Match) -> Notice:
+        a = m.assignment
+        assert self.when is not None
+        return Notice(
+            "code_period_boundary",
+            f"Ngày {when_vi(self.when)} nằm sát ranh giới thời gian dùng '{a.code}' "
+            f"({period_vi(a.validity)}); cần đối chiếu thêm.",
+            f"The date {when_en(self.when)} straddles a bound of the period of '{a.code}' "
+            f"({period_en(a.validity)}); cross-check it.",
+            self.parse.elements[m.element].span,
+        )
+
+
+def _suffix_notice(m: Match) -> Notice:
+    return Notice(
+        "suffix_ignored",
+        f"Không có '{m.text}' trong bộ mã; đã tra theo số không kèm chữ cái ('{m.assignment.code}').",
+        f"'{m.text}' is not in the codebook; matched its number without the letter suffix "
+        f"('{m.assignment.code}').",
+    )
+
+
+def _rank(hypotheses: list[Candidate | None]) -> tuple[Candidate, ...]:
+    ordered = sorted(
+        (h for h in hypotheses if h is not None),
+        key=lambda c: (-c.score, -len(c.explained), c.chain[0].unit.id),
+    )
+    kept: list[Candidate] = []
+    for cand in ordered:
+        anchor = cand.chain[0].unit.id
+        redundant = any(
+            cand.explained <= other.explained and anchor in {link.unit.id for link in other.chain}
+            for other in kept
+        )
+        if not redundant:
+            kept.append(cand)
+        if len(kept) == MAX_CANDIDATES:
+            break
+    return tuple(kept)
+
+
+def resolve(parse: ParseResult, when: DateRange | None, reader: CodebookReader) -> Resolution:
+    """Resolve `parse` at `when` (None: any date) against the edition behind `reader`."""
+    return _Resolver(parse, when, reader).run()

@@ -1,0 +1,44 @@
+"""Match keys: how a parsed element is looked up in the codebook.
+
+A codebook assignment's `code` is parsed with the same parser and stored with
+its key, so a record's "F9" and the codebook's "Sư đoàn 9" meet on
+`division:9` without a second set of rules.
+"""
+
+from __future__ import annotations
+
+from app.parsing.ast import (
+    CoverCodeElement,
+    Element,
+    MailboxElement,
+    TheaterElement,
+    UnitElement,
+)
+from app.parsing.normalize import fold
+
+
+def element_keys(element: Element) -> tuple[str, ...]:
+    """Every key the element can be looked up by (one per number of a list); () if none."""
+    match element:
+        case UnitElement(name=str(name)):
+            return (f"{element.echelon.value}:name:{fold(name)}",)
+        case UnitElement():
+            numbers = element.numbers or ((element.number,) if element.number else ())
+            suffix = (element.suffix or "").lower() if len(numbers) == 1 else ""
+            return tuple(f"{element.echelon.value}:{n.lower()}{suffix}" for n in numbers)
+        case TheaterElement():
+            return (f"theater:{element.code.upper()}",)
+        case CoverCodeElement():
+            return (f"code:{fold(element.code).upper()}",)
+        case MailboxElement():
+            return (f"mailbox:{element.number}:{(element.letters or '').upper()}",)
+        case _:
+            return ()
+
+
+def without_suffix(key: str) -> str | None:
+    """`division:320a` → `division:320`: the fallback when a suffixed number is unknown."""
+    head, _, tail = key.rpartition(":")
+    if head and tail[:-1].isdigit() and tail[-1:].isalpha():
+        return f"{head}:{tail[:-1]}"
+    return None

@@ -1,0 +1,92 @@
+"""RFC 9457 problem+json: the one place errors become responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import PhienhieuError
+
+PROBLEM_TYPE_BASE = "https://phienhieu.invalid/problems/"
+log = logging.getLogger("phienhieu")
+
+
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str,
+    detail_vi: str | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "detail_vi": detail_vi or detail,
+        "instance": instance,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PhienhieuError)
+    async def domain_error(request: Request, exc: PhienhieuError) -> JSONResponse:
+        return problem(
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            request.url.path,
+            exc.detail_vi,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": list(map(str, e.get("loc", ()))), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        return problem(
+            422,
+            "invalid-request",
+            "Invalid request",
+            "The request does not match the API: "
+            + "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors),
+            request.url.path,
+            "Yêu cầu không đúng định dạng của API.",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        return problem(
+            exc.status_code,
+            slug,
+            str(exc.detail),
+            f"{request.method} {request.url.path}: {exc.detail}",
+            request.url.path,
+            {404: "Không tìm thấy.", 405: "Phương thức không được hỗ trợ."}.get(exc.status_code),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(
+            500,
+            "internal-error",
+            "Internal error",
+            "Something went wrong on our side; it has been logged. Nothing was changed.",
+            request.url.path,
+            "Có lỗi phía máy chủ; lỗi đã được ghi lại. Không có gì bị thay đổi.",
+        )

@@ -1,0 +1,26 @@
+"""GET /v1/units/{id}."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from app.decode.endpoints import PROBLEMS
+from app.deps import ContextDep, SessionDep
+from app.editions.service import resolve_edition
+from app.schemas import UnitOut
+from app.units.service import unit_history
+
+router = APIRouter(prefix="/v1", tags=["units"])
+
+
+@router.get("/units/{unit_id}", response_model=UnitOut, responses=PROBLEMS)
+def unit(
+    unit_id: str,
+    context: ContextDep,
+    session: SessionDep,
+    edition: str | None = Query(default=None, description="Edition label or sequence number"),
+) -> JSONResponse:
+    """A unit with its names, codes, parents, subordinates and areas by period, with sources."""
+    chosen = resolve_edition(session, edition)
+    return JSONResponse(unit_history(context.reader(chosen), chosen, unit_id))

@@ -1,0 +1,68 @@
+"""A unit's history: names, codes, parents, subordinates and areas, by period, with sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.db.models import Edition
+from app.decode.facts import AreaFact, AssignmentFact, LinkFact
+from app.decode.repository import EditionReader
+from app.editions.service import edition_ref
+from app.errors import UnitNotFound
+
+
+def _designation(a: AssignmentFact) -> dict[str, Any]:
+    return {
+        "kind": a.kind,
+        "code": a.code,
+        "valid": a.validity.to_json(),
+        "source": a.source.to_json(),
+        "verification": a.verification,
+        "note": a.note,
+    }
+
+
+def _link(reader: EditionReader, link: LinkFact, other: str) -> dict[str, Any]:
+    unit = reader.unit(other)
+    return {
+        "id": other,
+        "name": unit.name if unit else other,
+        "echelon": unit.echelon if unit else None,
+        "valid": link.validity.to_json(),
+        "source": link.source.to_json(),
+        "verification": link.verification,
+        "note": link.note,
+    }
+
+
+def _area(a: AreaFact) -> dict[str, Any]:
+    return {
+        "area": a.area,
+        "valid": a.validity.to_json(),
+        "source": a.source.to_json(),
+        "verification": a.verification,
+        "note": a.note,
+    }
+
+
+def unit_history(reader: EditionReader, edition: Edition, unit_id: str) -> dict[str, Any]:
+    unit = reader.unit(unit_id)
+    if unit is None:
+        raise UnitNotFound(
+            f"There is no unit {unit_id!r} in edition {edition.label!r}.",
+            detail_vi=f"Không có đơn vị {unit_id!r} trong ấn bản {edition.label!r}.",
+        )
+    return {
+        "id": unit.id,
+        "name": unit.name,
+        "echelon": unit.echelon,
+        "existed": unit.existed.to_json(),
+        "source": unit.source.to_json(),
+        "verification": unit.verification,
+        "note": unit.note,
+        "designations": [_designation(a) for a in reader.designations(unit_id)],
+        "parents": [_link(reader, link, link.parent_id) for link in reader.parents(unit_id)],
+        "subordinates": [_link(reader, link, link.unit_id) for link in reader.children(unit_id)],
+        "areas": [_area(a) for a in reader.areas(unit_id)],
+        "edition": edition_ref(edition),
+    }
