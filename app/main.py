@@ -27,7 +27,7 @@ codebook edition that produced it. Errors are RFC 9457 problem+json.
 
 
 def create_app(settings: Settings | None = None, *, context: Context | None = None) -> FastAPI:
-    """Build the app; the database is prepared (migrated, sample loaded) on startup if configured."""
+    """Build the app; on startup the database is migrated and loaded if configured."""
     settings = settings or Settings()
 
     @asynccontextmanager

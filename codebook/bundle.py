@@ -108,10 +108,17 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "column": self.column, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +301,7 @@ def _check_rows(tables: dict[str, list[tuple[int, Row]]]) -> list[Problem]:
         seen: dict[Row, int] = {}
         for line, row in tables[file]:
             if row in seen:
-                problems.append(
-                    Problem(file, line, "", f"duplicate of line {seen[row]}")
-                )
+                problems.append(Problem(file, line, "", f"duplicate of line {seen[row]}"))
             seen.setdefault(row, line)
             assert not isinstance(row, SourceRow)
             ref(file, line, "source", row.source, source_ids, "source")
@@ -324,7 +329,9 @@ def _check_rows(tables: dict[str, list[tuple[int, Row]]]) -> list[Problem]:
         ref("parent_links.csv", line, "unit", row.unit, unit_ids, "unit")
         ref("parent_links.csv", line, "parent", row.parent, unit_ids, "unit")
         if row.unit and row.unit == row.parent:
-            problems.append(Problem("parent_links.csv", line, "parent", "a unit is not its own parent"))
+            problems.append(
+                Problem("parent_links.csv", line, "parent", "a unit is not its own parent")
+            )
         period("parent_links.csv", line, "valid_from", row.valid_from, "valid_to", row.valid_to)
 
     for line, row in tables["areas.csv"]:

@@ -183,7 +183,9 @@ def edition_bundle(session: Session, edition: Edition) -> Bundle:
     seq = edition.seq
 
     def rows(model: type[M]) -> tuple[Any, ...]:
-        return tuple(sorted(_to_row(o) for o in session.scalars(select(model).where(visible(model, seq)))))
+        return tuple(
+            sorted(_to_row(o) for o in session.scalars(select(model).where(visible(model, seq))))
+        )
 
     sources = session.scalars(select(Source).where(visible(Source, seq)))
     return Bundle(
@@ -214,7 +216,9 @@ def load_bundle(
         problems.append(Problem("bundle.toml", 0, "label", f"edition {bundle.label!r} exists"))
     if latest is not None and latest.status == EditionStatus.DRAFT:
         problems.append(
-            Problem("bundle.toml", 0, "", f"draft edition {latest.label!r} is open; publish it first")
+            Problem(
+                "bundle.toml", 0, "", f"draft edition {latest.label!r} is open; publish it first"
+            )
         )
     known_sources = {s.id: s for s in session.scalars(select(Source))}
     for row in bundle.sources:

@@ -14,7 +14,9 @@ from app.schemas import DecodeOut
 
 CASES = [
     json.loads(line)
-    for line in (Path(__file__).parent / "data" / "decode_golden.jsonl").read_text("utf-8").splitlines()
+    for line in (Path(__file__).parent / "data" / "decode_golden.jsonl")
+    .read_text("utf-8")
+    .splitlines()
     if line.strip()
 ]
 

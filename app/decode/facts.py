@@ -24,7 +24,6 @@ class Fit(StrEnum):
     UNKNOWN_PERIOD = "unknown_period"  # the codebook does not know the period
 
 
-
 def _bound_end(value: dt.date, precision: str | None) -> dt.date:
     """The end of a bound's uncertainty: "1965" may mean any day before 1966-01-01.
 

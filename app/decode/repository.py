@@ -103,7 +103,9 @@ class EditionReader:
                     row.unit_id,
                     row.echelon,
                     row.name,
-                    Validity(row.formed, row.formed_precision, row.dissolved, row.dissolved_precision),
+                    Validity(
+                        row.formed, row.formed_precision, row.dissolved, row.dissolved_precision
+                    ),
                     self._source(session, row.source_id),
                     row.verification,
                     row.note,
@@ -117,7 +119,11 @@ class EditionReader:
             rows = session.scalars(
                 select(ParentLink)
                 .where(column == unit_id, visible(ParentLink, self.seq))
-                .order_by(ParentLink.valid_from.asc().nulls_first(), ParentLink.unit_id, ParentLink.parent_id)
+                .order_by(
+                    ParentLink.valid_from.asc().nulls_first(),
+                    ParentLink.unit_id,
+                    ParentLink.parent_id,
+                )
             )
             return [
                 LinkFact(
@@ -154,7 +160,9 @@ class EditionReader:
                 rows = session.scalars(
                     select(Assignment)
                     .where(Assignment.unit_id == unit_id, visible(Assignment, self.seq))
-                    .order_by(Assignment.valid_from.asc().nulls_first(), Assignment.kind, Assignment.code)
+                    .order_by(
+                        Assignment.valid_from.asc().nulls_first(), Assignment.kind, Assignment.code
+                    )
                 )
                 return [self._assignment(session, r) for r in rows]
 

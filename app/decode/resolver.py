@@ -504,7 +504,8 @@ class _Resolver:
 
     def _anachronism(self, m: Match) -> Notice:
         unit = self.reader.unit(m.assignment.unit_id)
-        assert unit is not None and self.when is not None
+        assert unit is not None
+        assert self.when is not None
         return Notice(
             "anachronistic_parent",
             f"'{m.text}' ({unit.name}) chưa tồn tại hoặc không còn tồn tại vào "
@@ -541,7 +542,8 @@ class _Resolver:
 def _suffix_notice(m: Match) -> Notice:
     return Notice(
         "suffix_ignored",
-        f"Không có '{m.text}' trong bộ mã; đã tra theo số không kèm chữ cái ('{m.assignment.code}').",
+        f"Không có '{m.text}' trong bộ mã; đã tra theo số không kèm chữ cái "
+        f"('{m.assignment.code}').",
         f"'{m.text}' is not in the codebook; matched its number without the letter suffix "
         f"('{m.assignment.code}').",
     )
