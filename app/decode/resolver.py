@@ -8,9 +8,11 @@ A hypothesis explains the anchor and every larger element whose unit lies on
 that chain; larger elements that name some other unit contradict it.
 Hypotheses are scored, near-duplicates dropped, and the rest returned ranked.
 
-Scores are in [0, 1]: the share of the record's look-up elements explained,
-times the mean weight of how well the date fits each period used, times the
-mean weight of their verification status.
+Scores are in [0, 1]: the share of the elements known to the codebook that
+the chain explains (lowered by 0.9 for each element the codebook does not know
+at all, to at most half), times the mean weight of how well the date fits each
+period used, times the mean weight of their verification status, halved for
+each element that contradicts the chain.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ FIT_WEIGHT = {
 }
 VERIFICATION_WEIGHT = {"verified": 1.0, "unverified": 0.85, "disputed": 0.5}
 SUFFIX_FALLBACK_WEIGHT = 0.8
+UNKNOWN_ELEMENT_WEIGHT = 0.9  # per element the codebook has no entry for at all
 AMBIGUITY_RATIO = 0.9  # a rival within this share of the best score makes the answer ambiguous
 MAX_CANDIDATES = 10
 MAX_DEPTH = 16
@@ -265,11 +268,7 @@ class _Resolver:
         for i in self.targets:
             self.matches[i] = self._matches_of(i, elements[i], keys_of[i], found)
 
-        hypotheses = [
-            self._hypothesis(position, match)
-            for position, i in enumerate(self.targets)
-            for match in self.matches[i]
-        ]
+        hypotheses = [self._hypothesis(match) for i in self.targets for match in self.matches[i]]
         candidates = _rank(hypotheses)
         if not candidates:
             unknown = ", ".join(repr(elements[i].text) for i in self.targets)
@@ -325,8 +324,8 @@ class _Resolver:
             )
         return out
 
-    def _units_named_above(self, position: int) -> set[str]:
-        return {m.assignment.unit_id for i in self.targets[position + 1 :] for m in self.matches[i]}
+    def _units_named_elsewhere(self, index: int) -> set[str]:
+        return {m.assignment.unit_id for i in self.targets if i != index for m in self.matches[i]}
 
     def _climb(self, unit_id: str, preferred: set[str]) -> list[tuple[str, LinkFact | None]]:
         """The chain of parents valid at the date, from `unit_id` up; prefers named parents."""
@@ -361,9 +360,9 @@ class _Resolver:
 
         return best(unit_id, frozenset({unit_id}))[1]
 
-    def _hypothesis(self, position: int, anchor: Match) -> Candidate | None:
+    def _hypothesis(self, anchor: Match) -> Candidate:
         elements = self.parse.elements
-        preferred = self._units_named_above(position)
+        preferred = self._units_named_elsewhere(anchor.element)
         path = self._climb(anchor.assignment.unit_id, preferred)
         chain_ids = [uid for uid, _ in path]
         on_chain: dict[str, list[Match]] = {anchor.assignment.unit_id: [anchor]}
@@ -374,11 +373,15 @@ class _Resolver:
         if anchor.by_fallback:
             warnings.append(_suffix_notice(anchor))
 
-        for i in self.targets[:position]:
-            reason = "smaller_than_anchor" if self.matches[i] else "not_in_codebook"
-            unresolved.append(Unresolved(i, elements[i].text, reason))
-        for i in self.targets[position + 1 :]:
+        for i in self.targets:
+            if i == anchor.element:
+                continue
+            # Records go small to large, but not always: any element on the chain is explained.
             here = [m for m in self.matches[i] if m.assignment.unit_id in chain_ids]
+            if not here and i < anchor.element:
+                reason = "smaller_than_anchor" if self.matches[i] else "not_in_codebook"
+                unresolved.append(Unresolved(i, elements[i].text, reason))
+                continue
             if here:
                 best = max(here, key=lambda m: FIT_WEIGHT[m.fit])
                 on_chain.setdefault(best.assignment.unit_id, []).append(best)
@@ -428,7 +431,11 @@ class _Resolver:
             if link is not None and parent_fit is not None:
                 reasons.append(self._link_reason(unit, link))
 
-        coverage = len(explained) / len(self.targets)
+        # Elements the codebook knows but this chain does not explain weigh fully; elements
+        # the codebook does not know at all (most companies) only lower the score a little.
+        known = sum(1 for i in self.targets if self.matches[i])
+        unknown = len(self.targets) - known
+        coverage = len(explained) / known * max(UNKNOWN_ELEMENT_WEIGHT**unknown, 0.5)
         fit_w = sum(weights_fit) / len(weights_fit)
         ver_w = sum(weights_ver) / len(weights_ver)
         contradictions = sum(1 for u in unresolved if u.reason == "contradicts_chain")
@@ -549,9 +556,9 @@ def _suffix_notice(m: Match) -> Notice:
     )
 
 
-def _rank(hypotheses: list[Candidate | None]) -> tuple[Candidate, ...]:
+def _rank(hypotheses: list[Candidate]) -> tuple[Candidate, ...]:
     ordered = sorted(
-        (h for h in hypotheses if h is not None),
+        hypotheses,
         key=lambda c: (-c.score, -len(c.explained), c.chain[0].unit.id),
     )
     kept: list[Candidate] = []
