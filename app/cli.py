@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.context import Context
 from app.db import migrate
@@ -59,7 +60,22 @@ def _emit(obj: dict[str, Any]) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns database failures into a plain message: no stack trace reaches a user."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise click.ClickException(
+                f"Lỗi cơ sở dữ liệu / database error: {reason}\n"
+                "Kiểm tra PHIENHIEU_DATABASE_URL và chạy `phienhieu db upgrade` / "
+                "check PHIENHIEU_DATABASE_URL and run `phienhieu db upgrade`."
+            ) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Giải mã phiên hiệu đơn vị trong hồ sơ liệt sĩ / Decode unit designations in martyr records.
 

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import migrate
 from app.db.engine import make_engine, make_session_factory
 from app.db.models import Edition, EditionStatus
 from app.decode.repository import EditionReader
+from app.errors import DatabaseNotReady
 from app.settings import Settings
 from codebook.bundle import SAMPLE_BUNDLE, read_bundle
 from codebook.store import edition_count, load_bundle
@@ -65,8 +67,24 @@ class Context:
             return fresh
 
     def ensure_ready(self) -> None:
-        if self.settings.should_auto_init:
-            self.initialise()
+        """Initialise on first use where configured; otherwise insist on a migrated database."""
+        try:
+            if self.settings.should_auto_init:
+                self.initialise()
+            elif not migrate.is_current(self.engine):
+                raise DatabaseNotReady(
+                    "The database has not been migrated to this version of phienhieu; "
+                    "run `phienhieu db upgrade` (then `phienhieu codebook import --sample` "
+                    "or your own bundle).",
+                    detail_vi="Cơ sở dữ liệu chưa được cập nhật cho phiên bản phienhieu này; "
+                    "hãy chạy `phienhieu db upgrade` (rồi `phienhieu codebook import --sample` "
+                    "hoặc gói dữ liệu của bạn).",
+                )
+        except OperationalError as exc:
+            raise DatabaseNotReady(
+                f"Cannot reach the database: {exc.orig or exc}",
+                detail_vi=f"Không kết nối được cơ sở dữ liệu: {exc.orig or exc}",
+            ) from None
 
     @contextmanager
     def _init_lock(self) -> Iterator[None]:

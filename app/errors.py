@@ -31,6 +31,18 @@ class InputTooLong(PhienhieuError):
     title = "Input too long"
 
 
+class InvalidText(PhienhieuError):
+    status = 422
+    slug = "invalid-text"
+    title = "Text is not valid Unicode"
+
+
+class DatabaseNotReady(PhienhieuError):
+    status = 503
+    slug = "database-not-ready"
+    title = "Database not ready"
+
+
 class InvalidDate(PhienhieuError):
     status = 422
     slug = "invalid-date"

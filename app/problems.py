@@ -76,7 +76,11 @@ def install(app: FastAPI) -> None:
             str(exc.detail),
             f"{request.method} {request.url.path}: {exc.detail}",
             request.url.path,
-            {404: "Không tìm thấy.", 405: "Phương thức không được hỗ trợ."}.get(exc.status_code),
+            {
+                400: "Yêu cầu không hợp lệ.",
+                404: "Không tìm thấy.",
+                405: "Phương thức không được hỗ trợ.",
+            }.get(exc.status_code),
         )
 
     @app.exception_handler(Exception)

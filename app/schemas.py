@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from app.parsing import MAX_INPUT_CHARS
 
@@ -37,7 +37,7 @@ class DecodeRequest(Strict):
         "(27/1/1968, ngày 27 tháng 1 năm 1968, T1/1968, 1968, 1968-1970, ~1968).",
         examples=["1968"],
     )
-    edition: str | int | None = Field(
+    edition: StrictStr | StrictInt | None = Field(
         default=None,
         description="Codebook edition label or sequence number; default the latest published.",
     )

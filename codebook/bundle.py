@@ -214,8 +214,7 @@ def read_bundle(folder: Path, *, label: str | None = None) -> Bundle:
     problems.extend(_check_rows(tables))
     if problems:
         raise BundleInvalid(
-            f"The bundle has {len(problems)} problem(s); nothing was imported. "
-            + "; ".join(str(p) for p in problems[:5]),
+            f"The bundle has {len(problems)} problem(s); nothing was imported.",
             detail_vi=f"Gói dữ liệu có {len(problems)} lỗi; không có gì được nhập.",
             extra={"problems": [p.to_json() for p in problems]},
         )

@@ -239,8 +239,8 @@ def load_bundle(
             )
     if problems:
         raise BundleInvalid(
-            "The bundle does not fit the codebook; nothing was imported. "
-            + "; ".join(str(p) for p in problems),
+            f"The bundle does not fit the codebook ({len(problems)} problem(s)); "
+            "nothing was imported.",
             detail_vi="Gói dữ liệu không khớp với bộ mã; không có gì được nhập.",
             extra={"problems": [p.to_json() for p in problems]},
         )

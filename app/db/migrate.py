@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import migrations
@@ -32,3 +34,10 @@ def downgrade(engine: Engine, revision: str) -> None:
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the database is at the newest migration."""
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads

@@ -10,9 +10,19 @@ from app.deps import ContextDep, SessionDep
 from app.schemas import DecodeOut, DecodeRequest, ParseOut, ParseRequest, ProblemOut
 
 router = APIRouter(prefix="/v1", tags=["decode"])
+
+
+def _problem(description: str) -> dict[str, object]:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": ProblemOut.model_json_schema()}},
+    }
+
+
 PROBLEMS: dict[int | str, dict[str, object]] = {
-    422: {"model": ProblemOut, "content": {"application/problem+json": {}}},
-    404: {"model": ProblemOut, "content": {"application/problem+json": {}}},
+    404: _problem("The edition or unit does not exist (RFC 9457 problem)."),
+    422: _problem("The request, text or date is not valid (RFC 9457 problem)."),
+    503: _problem("No published edition, or the database is not ready (RFC 9457 problem)."),
 }
 
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from app.db.models import Edition, EditionStatus
 from app.errors import EditionNotFound, NoPublishedEdition
 
+MAX_SEQ = 2**31 - 1  # the edition number column is a 32-bit integer on PostgreSQL
+
 
 def list_editions(session: Session) -> Sequence[Edition]:
     return session.scalars(select(Edition).order_by(Edition.seq)).all()
@@ -32,9 +34,9 @@ def resolve_edition(session: Session, ref: str | int | None) -> Edition:
         return latest
     text = str(ref).strip()
     edition = None
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and int(text) <= MAX_SEQ:
         edition = session.get(Edition, int(text))
-    if edition is None:
+    if edition is None and "\x00" not in text:  # PostgreSQL refuses NUL in text
         edition = session.scalars(select(Edition).where(Edition.label == text)).first()
     if edition is None:
         raise EditionNotFound(

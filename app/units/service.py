@@ -46,7 +46,7 @@ def _area(a: AreaFact) -> dict[str, Any]:
 
 
 def unit_history(reader: EditionReader, edition: Edition, unit_id: str) -> dict[str, Any]:
-    unit = reader.unit(unit_id)
+    unit = None if "\x00" in unit_id else reader.unit(unit_id)  # PostgreSQL refuses NUL
     if unit is None:
         raise UnitNotFound(
             f"There is no unit {unit_id!r} in edition {edition.label!r}.",
