@@ -60,7 +60,12 @@ def _fold_cluster(cluster: str) -> str:
     out = "".join(c for c in out if unicodedata.category(c) not in _DROPPED_CATEGORIES).lower()
     # Lower-casing can bring marks back ("İ" -> "i" + U+0307); NFKD again and drop them.
     out = unicodedata.normalize("NFKD", out).translate(_LOOKALIKES)
-    out = "".join(c for c in out if unicodedata.category(c) not in _DROPPED_CATEGORIES)
+    # Spacing marks (category Mc) still combine with their base: drop them too.
+    out = "".join(
+        c
+        for c in out
+        if unicodedata.category(c) not in _DROPPED_CATEGORIES and not unicodedata.combining(c)
+    )
     return " " if out.isspace() else out
 
 
