@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from app.parsing import MAX_INPUT_CHARS, fold, parse
 from app.parsing.ast import ParseResult, TextElement, UnitElement
-from app.parsing.normalize import fold_for_parsing
 from app.parsing.parser import _read, parse_uncached
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,7 +96,8 @@ def test_designation_like_text_parses_within_the_contract(text: str) -> None:
 @given(st.one_of(designations(), st.text(max_size=200)))
 def test_the_grammar_is_total(text: str) -> None:
     """No input reaches the defensive fallback of `parse`: the LALR parse always succeeds."""
-    assert _read(fold_for_parsing(text)) is not None
+    assert _read(text) is not None
+    assert _read(text, shortcut=False) is not None
 
 
 @SETTINGS

@@ -168,21 +168,32 @@ _VNI_ENCODE, _VNI_PAIRS, _VNI_SINGLES = _vni_tables()
 
 def from_legacy(text: str, encoding: LegacyEncoding) -> str:
     """Decode legacy mojibake to Unicode NFC; characters with no legacy meaning pass through."""
+    return unicodedata.normalize("NFC", from_legacy_mapped(text, encoding)[0])
+
+
+def from_legacy_mapped(text: str, encoding: LegacyEncoding) -> tuple[str, tuple[int, ...]]:
+    """Decode legacy mojibake, and for each decoded character the offset in `text` it starts at.
+
+    A VNI letter written as two bytes becomes one character, so offsets shift; the
+    decoded text is not NFC-normalized (that could merge characters and blur the map).
+    Decoded character i came from text[starts[i]:starts[i + 1]] (the last one runs to
+    the end of `text`).
+    """
     if encoding is LegacyEncoding.TCVN3:
-        decoded = text.translate(_TCVN3_DECODE)
-    else:
-        out: list[str] = []
-        i = 0
-        while i < len(text):
-            pair = _VNI_PAIRS.get((text[i], text[i + 1])) if i + 1 < len(text) else None
-            if pair is not None:
-                out.append(pair)
-                i += 2
-                continue
-            out.append(_VNI_SINGLES.get(text[i], text[i]))
-            i += 1
-        decoded = "".join(out)
-    return unicodedata.normalize("NFC", decoded)
+        return text.translate(_TCVN3_DECODE), tuple(range(len(text)))
+    out: list[str] = []
+    starts: list[int] = []
+    i = 0
+    while i < len(text):
+        starts.append(i)
+        pair = _VNI_PAIRS.get((text[i], text[i + 1])) if i + 1 < len(text) else None
+        if pair is not None:
+            out.append(pair)
+            i += 2
+            continue
+        out.append(_VNI_SINGLES.get(text[i], text[i]))
+        i += 1
+    return "".join(out), tuple(starts)
 
 
 def to_legacy(text: str, encoding: LegacyEncoding) -> str:

@@ -49,16 +49,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import Any, Final
 
-from lark import Lark, Token, Transformer
+from lark import Lark
 
 from app.errors import InputTooLong
-from app.parsing import lexicon
+from app.parsing import lalr, lexicon
 from app.parsing.ast import (
     Branch,
     CoverCodeElement,
@@ -75,7 +74,8 @@ from app.parsing.ast import (
     TheaterElement,
     UnitElement,
 )
-from app.parsing.normalize import Folded, clean_name, fold_for_parsing
+from app.parsing.legacy import LegacyEncoding, detect_legacy, from_legacy_mapped
+from app.parsing.normalize import clean_name, fold_for_parsing
 from grammar import grammar_text
 
 MAX_INPUT_CHARS: Final = 500
@@ -171,26 +171,47 @@ class _Words:
 
 @cache
 def _parser() -> Lark:
-    """The compiled grammar: built on first use, then shared (Lark parsers are reentrant)."""
+    """The grammar compiled by Lark (LALR, contextual lexer): built on first use, then shared."""
     return Lark(
         grammar_text("designation.lark"),
         parser="lalr",
         lexer="contextual",
         maybe_placeholders=True,
-        transformer=_Builder(),
     )
 
 
-_LETTER_UNIT = re.compile(r"([a-z])(?:\s*(bb))?\s*(\d+(?:[ol]\d+)*)([a-z])?")
-_NUMBER = re.compile(r"(\d+(?:[ol]\d+)*)([a-z])?")
+def _no_builder(call: _Call, children: list[Any]) -> Any:
+    raise AssertionError("helper rules are spliced, not built")
+
+
+@dataclass(frozen=True, slots=True)
+class _Engine:
+    tables: lalr.Tables
+    builders: tuple[Callable[[_Call, list[Any]], Any], ...]  # per rule
+    contextual: frozenset[str]  # see lalr.contextual_terminals
+
+
+@cache
+def _engine() -> _Engine:
+    """Lark's tables for the lean driver in lalr.py, and the builder of each rule."""
+    tables = lalr.compile_tables(_parser())
+    # Helper rules ("__words_star_0") are spliced by the driver and have no builder.
+    builders = tuple(
+        _no_builder if rule.helper else getattr(_Call, rule.name) for rule in tables.rules
+    )
+    return _Engine(tables, builders, lalr.contextual_terminals(tables))
+
+
+_LETTER_UNIT = re.compile(r"([a-z])(?:\s*(bb))?\s*([li]?\d+(?:[oli]\d+)*)([a-z])?")
+_NUMBER = re.compile(r"([li]?\d+(?:[oli]\d+)*)([a-z])?")
 _CODE_PARTS = re.compile(r"[a-z]+|\d+")
 _SPACES = re.compile(r"\s+")
-_TYPED_DIGITS = str.maketrans({"o": "0", "l": "1"})
+_TYPED_DIGITS = str.maketrans({"o": "0", "l": "1", "i": "1"})
 
 
 def _number_and_suffix(number: str, suffix: str | None) -> tuple[str, str | None]:
     """("320", "a") -> ("320", "A"); ("1o5", None) -> ("105", None); ("1", "o") -> ("10", None)."""
-    if "o" in number or "l" in number:
+    if not number.isdigit():
         number = number.translate(_TYPED_DIGITS)
     if suffix is None:
         return number, None
@@ -199,59 +220,94 @@ def _number_and_suffix(number: str, suffix: str | None) -> tuple[str, str | None
     return number, suffix.upper()
 
 
-@dataclass(slots=True)
+_Tok = lalr.Token
+
+
+# Bounded: the matched spelling may vary in its spaces ("tieu  doan").
+@lru_cache(maxsize=1024)
+def _echelon_of(word: str) -> Echelon:
+    return lexicon.ECHELON_WORDS[lexicon.lookup_key(word)]
+
+
+@lru_cache(maxsize=1024)
+def _branch_of(word: str) -> str:
+    return lexicon.BRANCHES[lexicon.lookup_key(word)]
+
+
 class _Call:
-    """The parse in progress, as the builder sees it."""
+    """One parse in progress: the input, its offset map, and one builder method per grammar alias.
 
-    original: str
-    starts: tuple[int, ...] | None  # see normalize.Folded
-    ends: tuple[int, ...] | None
-    atoms: list[_Atom] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    # What the passes after the grammar will have to look at; most inputs need few.
-    has_words: bool = False
-    has_platoon_or_theater: bool = False
-    has_list_separator: bool = False
-    has_bracket: bool = False
+    The driver (lalr.run) calls the method named by each rule's alias with the rule's
+    children: tokens as `(type, value, start, end)` tuples on the folded text, and the
+    values built for sub-rules.
+    """
 
-
-# Lark applies an LALR transformer while it parses, without building a tree (most of
-# the speed of LALR in Lark); the transformer is bound once, when the grammar is
-# compiled, so each call's input and offset map reach it through this context variable.
-_CALL: ContextVar[_Call] = ContextVar("phienhieu_parse_call")
-
-
-def _span(call: _Call, token: Token) -> Span:
-    start: int = token.start_pos  # type: ignore[assignment]  # set by every Lark lexer
-    end: int = token.end_pos  # type: ignore[assignment]
-    if call.starts is None or call.ends is None:
-        return (start, end)
-    return (call.starts[start], call.ends[end - 1])
-
-
-def _unit(
-    call: _Call,
-    span: Span,
-    echelon: Echelon,
-    number: str | None,
-    suffix: str | None = None,
-    branch: Branch | None = None,
-    name: str | None = None,
-) -> UnitElement:
-    return UnitElement(
-        text=call.original[span[0] : span[1]],
-        span=span,
-        echelon=echelon,
-        number=number,
-        numbers=(number,) if number is not None else (),
-        suffix=suffix,
-        branch=branch,
-        name=name,
+    __slots__ = (
+        "atoms",
+        "ends",
+        "has_bracket",
+        "has_list_separator",
+        "has_platoon_or_theater",
+        "has_words",
+        "notices",
+        "original",
+        "repaired",
+        "starts",
     )
 
+    def __init__(
+        self,
+        original: str,
+        starts: Sequence[int] | None,
+        ends: Sequence[int] | None,
+        repaired: _Repaired | None = None,
+    ) -> None:
+        self.original = original  # the caller's input: spans point into it
+        self.starts = starts  # folded offset -> original offset; see normalize.Folded
+        self.ends = ends
+        self.repaired = repaired  # legacy-encoded input converted to Unicode, for names
+        self.atoms: list[_Atom] = []
+        self.notices: list[Notice] = []
+        # What the passes after the grammar will have to look at; most inputs need few.
+        self.has_words = False
+        self.has_platoon_or_theater = False
+        self.has_list_separator = False
+        self.has_bracket = False
 
-class _Builder(Transformer[Token, list[_Atom]]):
-    """One method per grammar alias; each builds a typed node with spans into the original."""
+    def span(self, token: _Tok) -> Span:
+        starts = self.starts
+        if starts is None:
+            return (token[2], token[3])
+        return (starts[token[2]], self.ends[token[3] - 1])  # type: ignore[index]
+
+    def text(self, span: Span) -> str:
+        return self.original[span[0] : span[1]]
+
+    def name(self, span: Span) -> str:
+        """The text at `span` as a name for display: as written, or as converted from TCVN3/VNI."""
+        if self.repaired is None:
+            return clean_name(self.original[span[0] : span[1]])
+        return clean_name(self.repaired.slice(span))
+
+    def unit(
+        self,
+        span: Span,
+        echelon: Echelon,
+        number: str | None,
+        suffix: str | None = None,
+        branch: Branch | None = None,
+        name: str | None = None,
+    ) -> UnitElement:
+        return UnitElement(
+            text=self.original[span[0] : span[1]],
+            span=span,
+            echelon=echelon,
+            number=number,
+            numbers=(number,) if number is not None else (),
+            suffix=suffix,
+            branch=branch,
+            name=name,
+        )
 
     # -- the sequence of items
 
@@ -268,83 +324,70 @@ class _Builder(Transformer[Token, list[_Atom]]):
 
     # -- parts of items
 
-    def echelon(self, children: list[Token]) -> _EchelonWord:
+    def echelon(self, children: list[_Tok]) -> _EchelonWord:
         (token,) = children
-        echelon = lexicon.ECHELON_WORDS[lexicon.lookup_key(token.value)]
-        return _EchelonWord(echelon, _span(_CALL.get(), token))
+        return _EchelonWord(_echelon_of(token[1]), self.span(token))
 
-    def branch(self, children: list[Token]) -> _BranchWords:
+    def branch(self, children: list[_Tok]) -> _BranchWords:
         (token,) = children
-        call = _CALL.get()
-        span = _span(call, token)
-        key = lexicon.BRANCHES[lexicon.lookup_key(token.value)]
-        text = clean_name(call.original[span[0] : span[1]])
-        return _BranchWords(Branch(key=key, text=text), span)
+        span = self.span(token)
+        return _BranchWords(Branch(key=_branch_of(token[1]), text=self.name(span)), span)
 
-    def words(self, children: list[Token]) -> _Words:
-        call = _CALL.get()
+    def words(self, children: list[_Tok]) -> _Words:
         first, last = children[0], children[-1]
-        if last.type == "HYPHEN":  # a name does not end in its joining hyphen
+        if last[0] == "HYPHEN":  # a name does not end in its joining hyphen
             last = children[-2]
-        span = (_span(call, first)[0], _span(call, last)[1])
-        letters = "".join(t.value for t in children if t.type == "WORD")
+        span = (self.span(first)[0], self.span(last)[1])
+        letters = "".join(t[1] for t in children if t[0] == "WORD")
         return _Words(span, letters)
 
     # -- items
 
     def unit_letter(self, children: list[Any]) -> _Atom:
-        token: Token = children[0]
+        token: _Tok = children[0]
         trailing: _BranchWords | None = children[1]
-        call = _CALL.get()
-        match = _LETTER_UNIT.fullmatch(token.value)
+        match = _LETTER_UNIT.fullmatch(token[1])
         assert match is not None  # the LETTER_UNIT terminal guarantees the shape
         letter, bb, digits, suffix_letter = match.groups()
         number, suffix = _number_and_suffix(digits, suffix_letter)
-        span = _span(call, token)
+        span = self.span(token)
         branch = trailing.branch if trailing else None
         if bb is not None:  # "Ebb2": infantry regiment 2
-            start: int = token.start_pos  # type: ignore[assignment]
-            bb_start, bb_end = start + match.start(2), start + match.end(2)
-            bb_span = (bb_start, bb_end)
-            if call.starts is not None and call.ends is not None:
-                bb_span = (call.starts[bb_start], call.ends[bb_end - 1])
-            bb_text = call.original[bb_span[0] : bb_span[1]]
-            branch = Branch(key=lexicon.BRANCHES["bb"], text=clean_name(bb_text))
+            start = token[2]
+            bb_span = self.span(("bb", bb, start + match.start(2), start + match.end(2)))
+            branch = Branch(key=lexicon.BRANCHES["bb"], text=self.name(bb_span))
         if trailing:
             span = (span[0], trailing.span[1])
-        return _unit(call, span, lexicon.ECHELON_LETTERS[letter], number, suffix, branch)
+        return self.unit(span, lexicon.ECHELON_LETTERS[letter], number, suffix, branch)
 
     def unit_numbered(self, children: list[Any]) -> _Atom:
         word: _EchelonWord = children[0]
         before: _BranchWords | None = children[1]
-        number_token: Token = children[3]
+        number_token: _Tok = children[3]
         after: _BranchWords | None = children[4]
-        call = _CALL.get()
-        match = _NUMBER.fullmatch(number_token.value)
+        match = _NUMBER.fullmatch(number_token[1])
         assert match is not None  # the NUMBER terminal guarantees the shape
         number, suffix = _number_and_suffix(*match.groups())
-        end = after.span[1] if after else _span(call, number_token)[1]
+        end = after.span[1] if after else self.span(number_token)[1]
         branch = before or after
         span = (word.span[0], end)
-        return _unit(call, span, word.echelon, number, suffix, branch.branch if branch else None)
+        return self.unit(span, word.echelon, number, suffix, branch.branch if branch else None)
 
     def unit_named(self, children: list[Any]) -> _Atom:
         word: _EchelonWord = children[0]
         branch: _BranchWords | None = children[1]
         words: _Words = children[2]
-        call = _CALL.get()
         span = (word.span[0], words.span[1])
         if branch is None and len(words.letters) == 1:
-            text = call.original[span[0] : span[1]]
+            text = self.text(span)
             if word.echelon is Echelon.FRONT and words.letters in lexicon.THEATER_LETTERS:
                 # "Mặt trận B": the southern front, by its theatre letter.
-                letter = clean_name(call.original[words.span[0] : words.span[1]]).upper()
-                return TheaterElement(text, span, code=letter)
+                return TheaterElement(text, span, code=self.name(words.span).upper())
             # "đoàn H": a letter in place of a number is a cover code, not a name.
             return CoverCodeElement(text, span, code=words.letters.upper())
-        name = clean_name(call.original[words.span[0] : words.span[1]])
+        name = self.name(words.span)
         unit_branch = branch.branch if branch else None
-        return _unit(call, span, word.echelon, None, branch=unit_branch, name=name)
+        return self.unit(span, word.echelon, None, branch=unit_branch, name=name)
 
     def echelon_only(self, children: list[Any]) -> _Atom:
         word: _EchelonWord = children[0]
@@ -353,105 +396,96 @@ class _Builder(Transformer[Token, list[_Atom]]):
             return _Bare(word.span, word.echelon, None)
         # "Đoàn vận tải": an echelon and an arm, no number or name.
         span = (word.span[0], branch.span[1])
-        return _unit(_CALL.get(), span, word.echelon, None, branch=branch.branch)
+        return self.unit(span, word.echelon, None, branch=branch.branch)
 
     def echelon_code(self, children: list[Any]) -> _Atom:
         word: _EchelonWord = children[0]
-        token: Token = children[1]
-        call = _CALL.get()
-        span = (word.span[0], _span(call, token)[1])
-        return CoverCodeElement(call.original[span[0] : span[1]], span, code=token.value.upper())
+        token: _Tok = children[1]
+        span = (word.span[0], self.span(token)[1])
+        return CoverCodeElement(self.text(span), span, code=token[1].upper())
 
-    def front_theater(self, children: list[Token]) -> _Atom:
+    def front_theater(self, children: list[_Tok]) -> _Atom:
         front, code = children
-        call = _CALL.get()
-        span = (_span(call, front)[0], _span(call, code)[1])
-        return TheaterElement(call.original[span[0] : span[1]], span, code=_compact(code.value))
+        span = (self.span(front)[0], self.span(code)[1])
+        return TheaterElement(self.text(span), span, code=_compact(code[1]))
 
-    def theater(self, children: list[Token]) -> _Atom:
+    def theater(self, children: list[_Tok]) -> _Atom:
         (token,) = children
-        call = _CALL.get()
-        span = _span(call, token)
-        code = _compact(token.value)
-        text = call.original[span[0] : span[1]]
+        span = self.span(token)
+        code = _compact(token[1])
+        text = self.text(span)
         if code[0] == "T":
             if code in lexicon.THEATER_CODES:
                 return TheaterElement(text, span, code=code)
             return CoverCodeElement(text, span, code=code)
-        platoon = _unit(call, span, Echelon.PLATOON, code[1:])
+        platoon = self.unit(span, Echelon.PLATOON, code[1:])
         if code in lexicon.THEATER_CODES:
-            call.has_platoon_or_theater = True
+            self.has_platoon_or_theater = True
             return _PlatoonOrTheater(TheaterElement(text, span, code=code), platoon)
         return platoon
 
-    def mailbox(self, children: list[Token | None]) -> _Atom:
+    def mailbox(self, children: list[_Tok | None]) -> _Atom:
         head, number, letters, tail = children
         assert head is not None
         assert number is not None
-        call = _CALL.get()
         last = tail or letters or number
-        span = (_span(call, head)[0], _span(call, last)[1])
+        span = (self.span(head)[0], self.span(last)[1])
         return MailboxElement(
-            call.original[span[0] : span[1]],
+            self.text(span),
             span,
-            number=number.value,
-            letters=letters.value.upper() if letters else None,
-            theater=_compact(tail.value.lstrip("-–—/")) if tail else None,
+            number=number[1],
+            letters=letters[1].upper() if letters else None,
+            theater=_compact(tail[1].lstrip("-–—/")) if tail else None,
         )
 
-    def mailbox_head_only(self, children: list[Token]) -> _Atom:
-        return _Unknown(_span(_CALL.get(), children[0]))
+    def mailbox_head_only(self, children: list[_Tok]) -> _Atom:
+        return _Unknown(self.span(children[0]))
 
-    def cover_code(self, children: list[Token]) -> _Atom:
+    def cover_code(self, children: list[_Tok]) -> _Atom:
         (token,) = children
-        call = _CALL.get()
-        span = _span(call, token)
-        return CoverCodeElement(call.original[span[0] : span[1]], span, code=token.value.upper())
+        span = self.span(token)
+        return CoverCodeElement(self.text(span), span, code=token[1].upper())
 
-    def kbc(self, children: list[Token]) -> _Atom:
+    def kbc(self, children: list[_Tok]) -> _Atom:
         (token,) = children
-        call = _CALL.get()
-        span = _span(call, token)
-        digits = "".join(_CODE_PARTS.findall(token.value)[1:])
-        call.notices.append(_kbc_notice(span))
-        return CoverCodeElement(call.original[span[0] : span[1]], span, code=f"KBC {digits}")
+        span = self.span(token)
+        digits = "".join(_CODE_PARTS.findall(token[1])[1:])
+        self.notices.append(_kbc_notice(span))
+        return CoverCodeElement(self.text(span), span, code=f"KBC {digits}")
 
-    def tag(self, children: list[Token]) -> _Atom:
+    def tag(self, children: list[_Tok]) -> _Atom:
         (token,) = children
-        call = _CALL.get()
-        span = _span(call, token)
-        _, first, *rest = _CODE_PARTS.findall(token.value)
+        span = self.span(token)
+        _, first, *rest = _CODE_PARTS.findall(token[1])
         code = f"SH {first}-{''.join(rest)}".upper()
-        return TagElement(call.original[span[0] : span[1]], span, code=code)
+        return TagElement(self.text(span), span, code=code)
 
-    def bare_number(self, children: list[Token]) -> _Atom:
+    def bare_number(self, children: list[_Tok]) -> _Atom:
         (token,) = children
-        match = _NUMBER.fullmatch(token.value)
+        match = _NUMBER.fullmatch(token[1])
         assert match is not None  # the NUMBER terminal guarantees the shape
         number, suffix = _number_and_suffix(*match.groups())
-        return _Number(_span(_CALL.get(), token), number, suffix)
+        return _Number(self.span(token), number, suffix)
 
     def branch_only(self, children: list[_BranchWords]) -> _Atom:
         return _Unknown(children[0].span)
 
-    def separator(self, children: list[Token]) -> _Atom:
+    def separator(self, children: list[_Tok]) -> _Atom:
         (token,) = children
-        call = _CALL.get()
-        value = token.value
+        value = token[1]
         if value in lexicon.LIST_SEPARATORS:
-            call.has_list_separator = True
+            self.has_list_separator = True
         elif value in lexicon.OPENING_BRACKETS:
-            call.has_bracket = True
-        return _Sep(_span(call, token), value)
+            self.has_bracket = True
+        return _Sep(self.span(token), value)
 
-    def word(self, children: list[Token]) -> _Atom:
+    def word(self, children: list[_Tok]) -> _Atom:
         (token,) = children
-        call = _CALL.get()
-        call.has_words = True
-        return _Word(_span(call, token), token.value)
+        self.has_words = True
+        return _Word(self.span(token), token[1])
 
-    def other(self, children: list[Token]) -> _Atom:
-        return _Unknown(_span(_CALL.get(), children[0]))
+    def other(self, children: list[_Tok]) -> _Atom:
+        return _Unknown(self.span(children[0]))
 
 
 def _compact(code: str) -> str:
@@ -496,7 +530,7 @@ def _place_end(atoms: Sequence[_Atom], i: int) -> int:
     return best
 
 
-def _places(atoms: Sequence[_Atom], source: str) -> list[_Atom]:
+def _places(atoms: Sequence[_Atom], call: _Call) -> list[_Atom]:
     """Turn runs of words that spell a known province or area into place elements."""
     out: list[_Atom] = []
     i = 0
@@ -508,8 +542,7 @@ def _places(atoms: Sequence[_Atom], source: str) -> list[_Atom]:
             i += 1
             continue
         span = (atom.span[0], atoms[end].span[1])
-        text = source[span[0] : span[1]]
-        out.append(PlaceElement(text, span, name=clean_name(text)))
+        out.append(PlaceElement(call.text(span), span, name=call.name(span)))
         i = end + 1
     return out
 
@@ -542,8 +575,17 @@ def _platoons_or_theaters(atoms: Sequence[_Atom]) -> list[_Atom]:
 
 
 def _extend(unit: UnitElement, end: int, source: str, number: str) -> UnitElement:
-    span = (unit.span[0], end)
-    return replace(unit, span=span, text=source[span[0] : span[1]], numbers=(*unit.numbers, number))
+    start = unit.span[0]
+    return UnitElement(
+        text=source[start:end],
+        span=(start, end),
+        echelon=unit.echelon,
+        number=unit.number,
+        numbers=(*unit.numbers, number),
+        suffix=unit.suffix,
+        branch=unit.branch,
+        name=unit.name,
+    )
 
 
 def _lists(atoms: Sequence[_Atom], source: str) -> list[_Atom]:
@@ -645,26 +687,25 @@ def _brackets(atoms: Sequence[_Atom], source: str) -> list[_Atom]:
     return out
 
 
+_NOT_UNDERSTOOD_ATOMS: Final = frozenset({_Bare, _Number, _Word, _Unknown, _PlatoonOrTheater})
+
+
 def _finish(atoms: Sequence[_Atom], source: str) -> list[Element]:
     """Drop separators; join what is left not understood into text elements."""
     elements: list[Element] = []
     pending: Span | None = None  # a run of adjacent atoms not understood
-
-    def flush() -> None:
-        nonlocal pending
+    for atom in atoms:
+        kind = type(atom)
+        if kind in _NOT_UNDERSTOOD_ATOMS:
+            pending = atom.span if pending is None else (pending[0], atom.span[1])
+            continue
         if pending is not None:
             elements.append(TextElement(source[pending[0] : pending[1]], pending))
             pending = None
-
-    for atom in atoms:
-        if isinstance(atom, _Sep):
-            flush()
-        elif isinstance(atom, _Bare | _Number | _Word | _Unknown | _PlatoonOrTheater):
-            pending = atom.span if pending is None else (pending[0], atom.span[1])
-        else:
-            flush()
-            elements.append(atom)
-    flush()
+        if kind is not _Sep:
+            elements.append(atom)  # type: ignore[arg-type]  # every other atom is an Element
+    if pending is not None:
+        elements.append(TextElement(source[pending[0] : pending[1]], pending))
     return elements
 
 
@@ -694,22 +735,176 @@ def _not_understood(residue: Sequence[Residue]) -> Notice:
     )
 
 
-def _read(folded: Folded) -> _Call | None:
-    """Run the grammar with the builder; the atoms are returned through `_Call`.
+@dataclass(frozen=True, slots=True)
+class _Repaired:
+    """Input converted from a legacy encoding, and where its characters came from."""
 
-    The grammar is total, so this does not raise for any folded text; None would
-    mean a defect, handled by `parse`.
+    encoding: LegacyEncoding
+    text: str
+    from_original: dict[int, int]  # original offset -> converted offset, at character bounds
+    to_original: dict[int, int]  # converted offset -> original offset
+
+    def slice(self, span: Span) -> str:
+        """The converted text of an original span (whose ends are character bounds)."""
+        return self.text[self.from_original[span[0]] : self.from_original[span[1]]]
+
+
+# Latin-1 letters beyond ASCII, with no Vietnamese letter beyond Latin-1 (ă đ ơ ư ạ ... and
+# combining marks): the only text that can be TCVN3 or VNI mojibake (see legacy.py).
+_LATIN1_HIGH = re.compile("[\x80-\xff]")
+_BEYOND_LATIN1 = re.compile("[\u0100-\u024f\u0300-\u036f\u1e00-\u1eff]")
+
+
+def _prepare(text: str) -> tuple[_Call, str]:
+    """The call state and the folded text for the grammar, converting legacy encodings first."""
+    if text.isascii():
+        return _Call(text, None, None), text.lower()
+    encoding = None
+    if _LATIN1_HIGH.search(text) and not _BEYOND_LATIN1.search(text):
+        encoding = detect_legacy(text)
+    if encoding is None:
+        folded = fold_for_parsing(text)
+        return _Call(text, folded.starts, folded.ends), folded.text
+    converted, came_from = from_legacy_mapped(text, encoding)
+    bounds = (*came_from, len(text))  # converted offset -> original offset
+    folded = fold_for_parsing(converted)
+    if folded.starts is None or folded.ends is None:
+        starts: Sequence[int] = came_from
+        ends: Sequence[int] = bounds[1:]
+    else:
+        starts = [bounds[i] for i in folded.starts]
+        ends = [bounds[i] for i in folded.ends]
+    repaired = _Repaired(
+        encoding,
+        converted,
+        from_original={at: i for i, at in enumerate(bounds)},
+        to_original=dict(enumerate(bounds)),
+    )
+    call = _Call(text, starts, ends, repaired)
+    call.notices.append(_legacy_notice(encoding, (0, len(text))))
+    return call, folded.text
+
+
+def _legacy_notice(encoding: LegacyEncoding, span: Span) -> Notice:
+    name = {LegacyEncoding.TCVN3: "TCVN3 (ABC)", LegacyEncoding.VNI: "VNI-Windows"}[encoding]
+    return Notice(
+        code="legacy_encoding",
+        message_vi=(
+            f"Văn bản được gõ bằng bảng mã cũ {name}; đã chuyển sang Unicode trước khi đọc. "
+            "Tên hiển thị là bản đã chuyển."
+        ),
+        message_en=(
+            f"The text was typed in the old {name} encoding and was converted to Unicode "
+            "before parsing; names are shown as converted."
+        ),
+        span=span,
+    )
+
+
+# Items of one token: what the grammar's alias for that token alone builds.
+_ALONE: Final[dict[str, Callable[[_Call, list[Any]], _Atom]]] = {
+    "SEP": _Call.separator,
+    "HYPHEN": _Call.separator,
+    "CONNECTIVE": _Call.separator,
+    "WORD": _Call.word,
+    "NUMBER": _Call.bare_number,
+    "THEATER": _Call.theater,
+    "COVER": _Call.cover_code,
+    "CODE": _Call.cover_code,
+    "KBC": _Call.kbc,
+    "TAG": _Call.tag,
+    "OTHER": _Call.other,
+}
+_ECHELON_TERMINALS: Final = frozenset({"ECHELON_WORD", "FRONT_WORD"})
+
+
+def _group(call: _Call, tokens: Sequence[lalr.Token]) -> list[_Atom]:
+    """The grammar's items, built from tokens without the LALR machinery.
+
+    Valid for token sequences that `lalr.scan` read without a contextual terminal
+    (a mailbox head): then the items of grammar/designation.lark are few and short,
+    and taking each as long as it goes is exactly how the grammar's conflicts resolve
+    (shift). The builder methods are the same, called in the same order.
+    tests/test_parse_engine.py checks that this gives what the LALR parse gives.
     """
-    call = _Call(folded.original, folded.starts, folded.ends)
-    token = _CALL.set(call)
+    atoms: list[_Atom] = []
+    count = len(tokens)
+    i = 0
+    while i < count:
+        token = tokens[i]
+        kind = token[0]
+        i += 1
+        following = tokens[i][0] if i < count else None
+        if kind == "LETTER_UNIT":  # LETTER_UNIT [branch]
+            branch = None
+            if following == "BRANCH":
+                branch = call.branch([tokens[i]])
+                i += 1
+            atoms.append(call.unit_letter([token, branch]))
+        elif kind in _ECHELON_TERMINALS:
+            if following == "THEATER" and kind == "FRONT_WORD":  # FRONT_WORD THEATER
+                atoms.append(call.front_theater([token, tokens[i]]))
+                i += 1
+                continue
+            # echelon [branch] [words] NUMBER [branch] | echelon [branch] words
+            # | echelon (COVER | CODE) | echelon [branch]
+            word = call.echelon([token])
+            before = None
+            if following == "BRANCH":
+                before = call.branch([tokens[i]])
+                i += 1
+            start = i
+            if i < count and tokens[i][0] == "WORD":  # words: WORD (WORD | HYPHEN)*
+                i += 1
+                while i < count and tokens[i][0] in ("WORD", "HYPHEN"):
+                    i += 1
+            words = call.words(list(tokens[start:i])) if i > start else None
+            following = tokens[i][0] if i < count else None
+            if following == "NUMBER":
+                number = tokens[i]
+                i += 1
+                after = None
+                if i < count and tokens[i][0] == "BRANCH":
+                    after = call.branch([tokens[i]])
+                    i += 1
+                atoms.append(call.unit_numbered([word, before, words, number, after]))
+            elif words is not None:
+                atoms.append(call.unit_named([word, before, words]))
+            elif before is None and following in ("COVER", "CODE"):
+                atoms.append(call.echelon_code([word, tokens[i]]))
+                i += 1
+            else:
+                atoms.append(call.echelon_only([word, before]))
+        elif kind == "BRANCH":
+            atoms.append(call.branch_only([call.branch([token])]))
+        else:
+            atoms.append(_ALONE[kind](call, [token]))
+    return atoms
+
+
+def _read(text: str, *, shortcut: bool = True) -> _Call | None:
+    """Run the grammar over the folded text; the atoms are left in the returned `_Call`.
+
+    Designations without a mailbox are grouped into items directly (`_group`); the
+    others go through the LALR driver, whose lexer depends on the parser's state.
+    `shortcut=False` sends every input through the driver (tests compare the two).
+    The grammar is total, so this does not raise for any text; None would mean a
+    defect, handled by `parse_uncached`.
+    """
+    call, folded = _prepare(text)
+    engine = _engine()
     try:
-        call_atoms: list[_Atom] = _parser().parse(folded.text)  # type: ignore[assignment]
+        if not shortcut:
+            call.atoms = lalr.run(engine.tables, folded, engine.builders, call)
+            return call
+        tokens = lalr.scan(engine.tables, folded)
+        if engine.contextual.isdisjoint([token[0] for token in tokens]):
+            call.atoms = _group(call, tokens)
+        else:
+            call.atoms = lalr.run(engine.tables, folded, engine.builders, call)
     except Exception:  # a defect: `parse` promises not to raise, so report and carry on
-        _log.exception("designation parser failed on %r", folded.original)
+        _log.exception("designation parser failed on %r", text)
         return None
-    finally:
-        _CALL.reset(token)
-    call.atoms = call_atoms
     return call
 
 
@@ -735,19 +930,22 @@ def _parse_memoised(text: str) -> ParseResult:
     return parse_uncached(text)
 
 
-def parse_uncached(text: str) -> ParseResult:
-    """`parse` without the length check and the memo: for tests and benchmarks."""
-    call = _read(fold_for_parsing(text))
+def parse_uncached(text: str, *, shortcut: bool = True) -> ParseResult:
+    """`parse` without the length check and the memo: for tests and benchmarks.
+
+    `shortcut=False` parses every input with the LALR driver (see `_read`).
+    """
+    call = _read(text, shortcut=shortcut)
     if call is None:
         # Unreachable by design (the grammar is total, and the tests check it); should a
         # defect ever get here, the whole input is reported as not understood.
         stripped = text.strip()
         start = text.find(stripped) if stripped else 0
-        atoms: list[_Atom] = [_Unknown((start, start + len(stripped)))] if stripped else []
-        call = _Call(text, None, None, atoms=atoms)
+        call = _Call(text, None, None)
+        call.atoms = [_Unknown((start, start + len(stripped)))] if stripped else []
     atoms = call.atoms
     if call.has_words:
-        atoms = _places(atoms, text)
+        atoms = _places(atoms, call)
     if call.has_platoon_or_theater:
         atoms = _platoons_or_theaters(atoms)
     if call.has_list_separator:
@@ -757,7 +955,7 @@ def parse_uncached(text: str) -> ParseResult:
     elements = _finish(atoms, text)
     if call.starts is not None:
         elements = _disjoint(elements, text)
-    residue = [Residue(e.text, e.span) for e in elements if isinstance(e, TextElement)]
+    residue = [Residue(e.text, e.span) for e in elements if type(e) is TextElement]
     warnings = call.notices
     if residue:
         warnings.append(_not_understood(residue))
