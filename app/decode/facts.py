@@ -7,7 +7,8 @@ for the life of the process (a published edition never changes).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -44,21 +45,30 @@ class Validity:
     start_precision: str | None = None
     end: dt.date | None = None
     end_precision: str | None = None
+    # (sure_start, may_start, sure_end, may_end), worked out once: `fit` runs millions of times
+    # on a national list.
+    _edges: tuple[dt.date | None, ...] = field(init=False, repr=False, compare=False, default=())
+
+    def __post_init__(self) -> None:
+        sure_start = _bound_end(self.start, self.start_precision) if self.start else None
+        may_end = _bound_end(self.end, self.end_precision) if self.end else None
+        object.__setattr__(self, "_edges", (sure_start, self.start, self.end, may_end))
 
     @property
     def known(self) -> bool:
         return self.start is not None or self.end is not None
 
+    def points(self) -> tuple[dt.date, ...]:
+        """The dates at which `fit` can change its answer for some date of death."""
+        return tuple(d for d in self._edges if d is not None)
+
     def fit(self, when: DateRange | None) -> Fit:
         if when is None:
             return Fit.UNDATED
-        if not self.known:
+        if self.start is None and self.end is None:
             return Fit.UNKNOWN_PERIOD
         # The period surely holds on [sure_start, sure_end) and may hold on [may_start, may_end).
-        sure_start = _bound_end(self.start, self.start_precision) if self.start else None
-        may_start = self.start
-        sure_end = self.end
-        may_end = _bound_end(self.end, self.end_precision) if self.end else None
+        sure_start, may_start, sure_end, may_end = self._edges
         if (sure_start is None or when.lower >= sure_start) and (
             sure_end is None or when.upper <= sure_end
         ):
@@ -142,7 +152,17 @@ class AreaFact:
 class CodebookReader(Protocol):
     """What the resolver needs from one edition of the codebook."""
 
+    def key_counts(self, keys: tuple[str, ...]) -> dict[str, int]: ...
+
     def assignments(self, keys: tuple[str, ...]) -> list[AssignmentFact]: ...
+
+    def assignments_of_units(self, key: str, unit_ids: Sequence[str]) -> list[AssignmentFact]: ...
+
+    def first_assignments(self, key: str, limit: int) -> list[AssignmentFact]: ...
+
+    def descendant_links(self, root: str, limit: int) -> list[LinkFact] | None: ...
+
+    def prefetch_ancestors(self, unit_ids: Sequence[str]) -> None: ...
 
     def unit(self, unit_id: str) -> UnitFact | None: ...
 

@@ -48,6 +48,11 @@ UNKNOWN_ELEMENT_WEIGHT = 0.9  # per element the codebook has no entry for at all
 AMBIGUITY_RATIO = 0.9  # a rival within this share of the best score makes the answer ambiguous
 MAX_CANDIDATES = 10
 MAX_DEPTH = 16
+# A key the codebook gives to more units than this ("Đại đội 3" nationally) is read only
+# for the units under the record's other units, found by walking down at most
+# SUPPORT_BUDGET units from them; each reading anchors a hypothesis, so this bounds the work.
+WIDE = 64
+SUPPORT_BUDGET = 4096
 
 ECHELON_VI = {
     "squad": "Tiểu đội",
@@ -242,12 +247,36 @@ def when_en(when: DateRange) -> str:
 
 
 @dataclass(slots=True)
+class _Target:
+    """An element of the record that has match keys, and the codebook's readings of it."""
+
+    index: int
+    element: Element
+    total: int  # assignments the codebook has for it, read or not
+    facts: list[tuple[AssignmentFact, bool]]  # the readings considered, with by_fallback
+    by_unit: dict[str, list[int]] = field(default_factory=dict)  # unit -> positions in facts
+    narrowed: bool = False  # wide: only the readings under the record's other units were read
+    sampled: bool = False  # wide and nothing narrows it: only the first readings were read
+
+    @property
+    def known(self) -> bool:
+        return self.total > 0
+
+
+@dataclass(slots=True)
 class _Resolver:
     parse: ParseResult
     when: DateRange | None
     reader: CodebookReader
-    matches: dict[int, list[Match]] = field(default_factory=dict)
     targets: list[int] = field(default_factory=list)
+    info: dict[int, _Target] = field(default_factory=dict)
+    _matches: dict[tuple[int, int], Match] = field(default_factory=dict)
+    _preferred: dict[int, set[str]] = field(default_factory=dict)
+    _climbs: dict[int, dict[str, tuple[int, list[tuple[str, LinkFact | None]]]]] = field(
+        default_factory=dict
+    )
+    _anachronism_of: dict[int, Match | None] = field(default_factory=dict)
+    _notices: list[Notice] = field(default_factory=list)
 
     def run(self) -> Resolution:
         elements = self.parse.elements
@@ -255,20 +284,13 @@ class _Resolver:
         self.targets = [i for i, keys in keys_of.items() if keys]
         if not self.targets:
             return Resolution(Status.INVALID, (), self._nothing_usable())
-        wanted: list[str] = []
-        for i in self.targets:
-            for key in keys_of[i]:
-                wanted.append(key)
-                fallback = without_suffix(key)
-                if fallback:
-                    wanted.append(fallback)
-        found: dict[str, list[AssignmentFact]] = {}
-        for fact in self.reader.assignments(tuple(dict.fromkeys(wanted))):
-            found.setdefault(fact.match_key, []).append(fact)
-        for i in self.targets:
-            self.matches[i] = self._matches_of(i, elements[i], keys_of[i], found)
+        self._read(keys_of)
 
-        hypotheses = [self._hypothesis(match) for i in self.targets for match in self.matches[i]]
+        anchors = [(i, pos) for i in self.targets for pos in range(len(self.info[i].facts))]
+        self.reader.prefetch_ancestors(
+            list(dict.fromkeys(self.info[i].facts[pos][0].unit_id for i, pos in anchors))
+        )
+        hypotheses = [self._hypothesis(self._match(i, pos)) for i, pos in anchors]
         candidates = _rank(hypotheses)
         if not candidates:
             unknown = ", ".join(repr(elements[i].text) for i in self.targets)
@@ -279,6 +301,116 @@ class _Resolver:
             )
             return Resolution(Status.UNRESOLVED, (), (notice,))
         return Resolution(self._status(candidates), candidates, candidates[0].warnings)
+
+    def _read(self, keys_of: dict[int, tuple[str, ...]]) -> None:
+        """Read the codebook's readings of every element.
+
+        A key that the codebook gives to more than WIDE units ("Đại đội 3" at national
+        scale) is read only for the units under the other, narrower units the record
+        names, found by walking down from them at the date; a record names its units
+        small to large, so the larger ones narrow the smaller ones. When nothing
+        narrows it, only the first WIDE readings are considered and the answer is at
+        best ambiguous.
+        """
+        wanted: list[str] = []
+        for i in self.targets:
+            for key in keys_of[i]:
+                wanted.append(key)
+                fallback = without_suffix(key)
+                if fallback:
+                    wanted.append(fallback)
+        counts = self.reader.key_counts(tuple(dict.fromkeys(wanted)))
+        chosen: dict[int, list[tuple[str, bool]]] = {}
+        for i in self.targets:
+            picks: list[tuple[str, bool]] = []
+            for key in keys_of[i]:
+                fallback = without_suffix(key)
+                if counts.get(key):
+                    picks.append((key, False))
+                elif fallback and counts.get(fallback):
+                    picks.append((fallback, True))
+            chosen[i] = picks
+        totals = {i: sum(counts[k] for k, _ in chosen[i]) for i in self.targets}
+        narrow_keys = [k for i in self.targets if totals[i] <= WIDE for k, _ in chosen[i]]
+        found: dict[str, list[AssignmentFact]] = {}
+        for fact in self.reader.assignments(tuple(dict.fromkeys(narrow_keys))):
+            found.setdefault(fact.match_key, []).append(fact)
+
+        for i in self.targets:
+            target = _Target(i, self.parse.elements[i], totals[i], [])
+            if totals[i] <= WIDE:
+                target.facts = [(f, fb) for key, fb in chosen[i] for f in found.get(key, [])]
+            self.info[i] = target
+        narrow = [t for t in self.info.values() if t.total <= WIDE and t.facts]
+        for target in self.info.values():
+            if target.total <= WIDE:
+                continue
+            below = self._below(target, narrow)
+            if below is not None:
+                target.narrowed = True
+                units = sorted(below)
+                target.facts = [
+                    (f, fb)
+                    for key, fb in chosen[target.index]
+                    for f in self.reader.assignments_of_units(key, units)
+                ]
+            else:
+                target.sampled = True
+                target.facts = [
+                    (f, fb)
+                    for key, fb in chosen[target.index]
+                    for f in self.reader.first_assignments(key, WIDE)
+                ]
+            if target.sampled or not target.facts:
+                self._notices.append(_too_many(target))
+        for target in self.info.values():
+            for pos, (fact, _) in enumerate(target.facts):
+                target.by_unit.setdefault(fact.unit_id, []).append(pos)
+
+    def _below(self, wide: _Target, narrow: list[_Target]) -> set[str] | None:
+        """The units at the date under the nearest narrow element that can narrow `wide`.
+
+        Records go small to large, so the nearest larger element is tried first, then the
+        ones after it, then the ones before `wide`. An element whose units hold more than
+        SUPPORT_BUDGET units below them narrows nothing. None: nothing narrows `wide`.
+        """
+        after = [t for t in narrow if t.index > wide.index]
+        before = [t for t in reversed(narrow) if t.index < wide.index]
+        for target in (*after, *before):
+            reach: set[str] = set()
+            for fact, _ in target.facts:
+                links = self.reader.descendant_links(fact.unit_id, SUPPORT_BUDGET)
+                if links is None:
+                    continue
+                under = {fact.unit_id}
+                for link in links:
+                    if link.parent_id in under and link.validity.fit(self.when) is not Fit.OUTSIDE:
+                        under.add(link.unit_id)
+                under.discard(fact.unit_id)
+                reach |= under
+            if reach:
+                return reach
+        return None
+
+    def _match(self, index: int, pos: int) -> Match:
+        match = self._matches.get((index, pos))
+        if match is None:
+            fact, by_fallback = self.info[index].facts[pos]
+            match = Match(
+                index,
+                self.info[index].element.text,
+                fact,
+                fact.validity.fit(self.when),
+                by_fallback,
+            )
+            self._matches[(index, pos)] = match
+        return match
+
+    def _on_chain(self, index: int, chain_ids: list[str]) -> list[Match]:
+        """The readings of element `index` held by units of the chain, in reading order."""
+        by_unit = self.info[index].by_unit
+        positions = sorted(p for uid in chain_ids for p in by_unit.get(uid, ()))
+        return [self._match(index, p) for p in positions]
 
     def _nothing_usable(self) -> tuple[Notice, ...]:
         if self.parse.residue:
@@ -303,33 +435,21 @@ class _Resolver:
             ),
         )
 
-    def _matches_of(
-        self,
-        index: int,
-        element: Element,
-        keys: tuple[str, ...],
-        found: dict[str, list[AssignmentFact]],
-    ) -> list[Match]:
-        out: list[Match] = []
-        for key in keys:
-            facts = found.get(key, [])
-            by_fallback = False
-            if not facts:
-                fallback = without_suffix(key)
-                facts = found.get(fallback, []) if fallback else []
-                by_fallback = bool(facts)
-            out.extend(
-                Match(index, element.text, fact, fact.validity.fit(self.when), by_fallback)
-                for fact in facts
-            )
-        return out
-
     def _units_named_elsewhere(self, index: int) -> set[str]:
-        return {m.assignment.unit_id for i in self.targets if i != index for m in self.matches[i]}
+        preferred = self._preferred.get(index)
+        if preferred is None:
+            preferred = {uid for i in self.targets if i != index for uid in self.info[i].by_unit}
+            self._preferred[index] = preferred
+        return preferred
 
-    def _climb(self, unit_id: str, preferred: set[str]) -> list[tuple[str, LinkFact | None]]:
-        """The chain of parents valid at the date, from `unit_id` up; prefers named parents."""
-        memo: dict[str, tuple[int, list[tuple[str, LinkFact | None]]]] = {}
+    def _climb(
+        self, unit_id: str, preferred: set[str], element: int
+    ) -> list[tuple[str, LinkFact | None]]:
+        """The chain of parents valid at the date, from `unit_id` up; prefers named parents.
+
+        Anchors of one element prefer the same parents, so they share one memo.
+        """
+        memo = self._climbs.setdefault(element, {})
 
         def best(uid: str, seen: frozenset[str]) -> tuple[int, list[tuple[str, LinkFact | None]]]:
             if uid in memo:
@@ -360,16 +480,29 @@ class _Resolver:
 
         return best(unit_id, frozenset({unit_id}))[1]
 
+    def _anachronism(self, index: int) -> Match | None:
+        """The first reading of element `index` whose unit did not exist at the date."""
+        if index not in self._anachronism_of:
+            self._anachronism_of[index] = next(
+                (
+                    self._match(index, pos)
+                    for pos in range(len(self.info[index].facts))
+                    if self._existence(self._match(index, pos)) is Fit.OUTSIDE
+                ),
+                None,
+            )
+        return self._anachronism_of[index]
+
     def _hypothesis(self, anchor: Match) -> Candidate:
         elements = self.parse.elements
         preferred = self._units_named_elsewhere(anchor.element)
-        path = self._climb(anchor.assignment.unit_id, preferred)
+        path = self._climb(anchor.assignment.unit_id, preferred, anchor.element)
         chain_ids = [uid for uid, _ in path]
         on_chain: dict[str, list[Match]] = {anchor.assignment.unit_id: [anchor]}
         explained = {anchor.element}
         unresolved: list[Unresolved] = []
         reasons: list[Notice] = [self._matched_reason(anchor)]
-        warnings: list[Notice] = list(self.parse.warnings)
+        warnings: list[Notice] = [*self.parse.warnings, *self._notices]
         if anchor.by_fallback:
             warnings.append(_suffix_notice(anchor))
 
@@ -377,9 +510,10 @@ class _Resolver:
             if i == anchor.element:
                 continue
             # Records go small to large, but not always: any element on the chain is explained.
-            here = [m for m in self.matches[i] if m.assignment.unit_id in chain_ids]
+            here = self._on_chain(i, chain_ids)
+            known = self.info[i].known
             if not here and i < anchor.element:
-                reason = "smaller_than_anchor" if self.matches[i] else "not_in_codebook"
+                reason = "smaller_than_anchor" if known else "not_in_codebook"
                 unresolved.append(Unresolved(i, elements[i].text, reason))
                 continue
             if here:
@@ -390,13 +524,13 @@ class _Resolver:
                 if best.by_fallback:
                     warnings.append(_suffix_notice(best))
                 continue
-            if not self.matches[i]:
+            if not known:
                 unresolved.append(Unresolved(i, elements[i].text, "not_in_codebook"))
                 continue
-            anachronisms = [m for m in self.matches[i] if self._existence(m) is Fit.OUTSIDE]
-            if anachronisms and self.when is not None:
+            anachronism = self._anachronism(i)
+            if anachronism is not None and self.when is not None:
                 unresolved.append(Unresolved(i, elements[i].text, "anachronistic"))
-                warnings.append(self._anachronism(anachronisms[0]))
+                warnings.append(self._anachronism_notice(anachronism))
             else:
                 unresolved.append(Unresolved(i, elements[i].text, "contradicts_chain"))
                 reasons.append(self._contradiction(i, path))
@@ -433,7 +567,7 @@ class _Resolver:
 
         # Elements the codebook knows but this chain does not explain weigh fully; elements
         # the codebook does not know at all (most companies) only lower the score a little.
-        known = sum(1 for i in self.targets if self.matches[i])
+        known = sum(1 for i in self.targets if self.info[i].known)
         unknown = len(self.targets) - known
         coverage = len(explained) / known * max(UNKNOWN_ELEMENT_WEIGHT**unknown, 0.5)
         fit_w = sum(weights_fit) / len(weights_fit)
@@ -458,6 +592,8 @@ class _Resolver:
 
     def _status(self, candidates: tuple[Candidate, ...]) -> Status:
         best = candidates[0]
+        if any(self.info[i].sampled for i in self.targets):
+            return Status.AMBIGUOUS  # not every reading of an element was even considered
         best_units = {link.unit.id for link in best.chain}
         rivals = [
             c
@@ -509,7 +645,7 @@ class _Resolver:
             self.parse.elements[index].span,
         )
 
-    def _anachronism(self, m: Match) -> Notice:
+    def _anachronism_notice(self, m: Match) -> Notice:
         unit = self.reader.unit(m.assignment.unit_id)
         assert unit is not None
         assert self.when is not None
@@ -553,6 +689,28 @@ def _suffix_notice(m: Match) -> Notice:
         f"('{m.assignment.code}').",
         f"'{m.text}' is not in the codebook; matched its number without the letter suffix "
         f"('{m.assignment.code}').",
+    )
+
+
+def _too_many(target: _Target) -> Notice:
+    text = target.element.text
+    if target.sampled:
+        return Notice(
+            "too_many_readings",
+            f"'{text}' ứng với {target.total} đơn vị trong bộ mã và hồ sơ không ghi đơn vị nào "
+            f"lớn hơn để thu hẹp; chỉ xét {len(target.facts)} đơn vị đầu tiên.",
+            f"'{text}' could be any of {target.total} units in the codebook and the record "
+            f"names no larger unit to narrow it; only the first {len(target.facts)} were "
+            "considered.",
+            target.element.span,
+        )
+    return Notice(
+        "too_many_readings",
+        f"'{text}' ứng với {target.total} đơn vị trong bộ mã nhưng không đơn vị nào thuộc "
+        "các đơn vị lớn hơn ghi trong hồ sơ (vào ngày này).",
+        f"'{text}' could be any of {target.total} units in the codebook, but none of them is "
+        "under the larger units the record names (at this date).",
+        target.element.span,
     )
 
 
