@@ -14,6 +14,7 @@ from app.decode.endpoints import router as decode_router
 from app.editions.endpoints import router as editions_router
 from app.settings import Settings
 from app.units.endpoints import router as units_router
+from app.web.endpoints import router as web_router
 
 DESCRIPTION = """
 Giải mã phiên hiệu, ký hiệu, mật danh và hòm thư của đơn vị quân đội trong hồ sơ
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(decode_router)
     app.include_router(units_router)
     app.include_router(editions_router)
+    app.include_router(web_router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

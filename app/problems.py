@@ -1,4 +1,5 @@
-"""RFC 9457 problem+json: the one place errors become responses."""
+"""The one place errors become responses: RFC 9457 problem+json on the API (/v1/*, /healthz),
+and a friendly HTML page (app/web/render.py) everywhere else, where people are."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import PhienhieuError
+from app.web.i18n import translate
+from app.web.render import error_page
 
 PROBLEM_TYPE_BASE = "https://phienhieu.invalid/problems/"
 log = logging.getLogger("phienhieu")
@@ -37,9 +40,22 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
+def is_api(request: Request) -> bool:
+    """API clients get problem+json; every other path is a page a person is looking at."""
+    path = request.url.path
+    return path in ("/v1", "/healthz") or path.startswith("/v1/")
+
+
+def _page(request: Request, status: int, key: str) -> Response:
+    """The HTML error page with one of the page's own bilingual messages."""
+    return error_page(request, status, translate("en", key), translate("vi", key))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PhienhieuError)
-    async def domain_error(request: Request, exc: PhienhieuError) -> JSONResponse:
+    async def domain_error(request: Request, exc: PhienhieuError) -> Response:
+        if not is_api(request):
+            return error_page(request, exc.status, exc.detail, exc.detail_vi)
         return problem(
             exc.status,
             exc.slug,
@@ -51,7 +67,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if not is_api(request):
+            return _page(request, 422, "error.bad_params")
         errors = [
             {"location": list(map(str, e.get("loc", ()))), "message": e.get("msg", "")}
             for e in exc.errors()
@@ -68,7 +86,12 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if not is_api(request):
+            key = {404: "error.page_not_found", 405: "error.method"}.get(
+                exc.status_code, "error.bad_params"
+            )
+            return _page(request, exc.status_code, key)
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem(
             exc.status_code,
@@ -84,8 +107,10 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
+        if not is_api(request):
+            return _page(request, 500, "error.internal")
         return problem(
             500,
             "internal-error",

@@ -1,0 +1,154 @@
+"""What each page shows: one use case per page, built on the decode, unit and edition services.
+
+Mistakes in what a person typed (a date not understood, an unknown edition,
+text too long) come back as a message beside the form they typed it in, with
+the form kept filled; anything else is raised and becomes the error page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.context import Context
+from app.db.models import UNIT_ECHELONS
+from app.decode.service import decode
+from app.editions.service import edition_ref, list_editions, resolve_edition
+from app.errors import PhienhieuError
+from app.parsing import MAX_INPUT_CHARS
+from app.parsing.dates import parse_date
+from app.units.service import unit_history
+from app.web import batch, present
+from app.web.i18n import translate
+from app.web.search import search_units
+
+# Shown under the empty form: real records from the domain brief that the sample edition knows.
+EXAMPLES = (
+    ("Công trường 9", "1968"),
+    ("C16 súng cối - thuộc Ebb2, F9", "1970"),
+    ("Tiểu đoàn 7, 8, Trung đoàn 64, Sư đoàn 320A, Quân đoàn 3", "1968"),
+    ("Quân khu 2", ""),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FormError:
+    """A message for the person at the form, in both languages."""
+
+    status: int
+    vi: str
+    en: str
+
+    @classmethod
+    def of(cls, exc: PhienhieuError) -> FormError:
+        return cls(exc.status, exc.detail_vi, exc.detail)
+
+    @classmethod
+    def key(cls, status: int, key: str, **values: object) -> FormError:
+        return cls(status, translate("vi", key, **values), translate("en", key, **values))
+
+    def text(self, lang: str) -> str:
+        return self.vi if lang == "vi" else self.en
+
+
+@dataclass(slots=True)
+class Page:
+    """A template's variables and the HTTP status to answer with."""
+
+    context: dict[str, Any]
+    status: int = 200
+    error: FormError | None = None
+
+    def __post_init__(self) -> None:
+        self.context["error"] = self.error
+
+
+def _editions(session: Session) -> list[dict[str, Any]]:
+    return [edition_ref(e) for e in list_editions(session)]
+
+
+def _latest_label(editions: list[dict[str, Any]]) -> str:
+    published = [e for e in editions if e["status"] == "published"]
+    return str(published[-1]["label"]) if published else ""
+
+
+def decode_page(
+    context: Context, session: Session, text: str | None, date: str | None, edition: str | None
+) -> Page:
+    """The decode form, and the answer when text was given."""
+    editions = _editions(session)
+    form = {"text": text or "", "date": date or "", "edition": edition or ""}
+    answer: dict[str, Any] | None = None
+    error: FormError | None = None
+    if text is not None and not text.strip():
+        error = FormError.key(422, "form.empty_text")
+    elif text is not None:
+        try:
+            answer = decode(context, session, text, date or None, edition or None)
+        except PhienhieuError as exc:
+            error = FormError.of(exc)
+    selected = answer["edition"]["label"] if answer else (edition or _latest_label(editions))
+    view: dict[str, Any] = {
+        "form": form,
+        "editions": editions,
+        "selected_edition": selected,
+        "max_chars": MAX_INPUT_CHARS,
+        "examples": EXAMPLES,
+        "answer": answer,
+    }
+    if answer is not None:
+        view["segments"] = present.segments(answer["input"], present.answer_marks(answer))
+        view["warnings"] = present.all_warnings(answer)
+        view["best"] = answer["candidates"][0] if answer["candidates"] else None
+        view["others"] = answer["candidates"][1:]
+        view["permalink"] = {
+            "text": answer["input"],
+            "date": (answer["date"] or {}).get("text", ""),
+            "edition": answer["edition"]["label"],
+        }
+    return Page(view, error.status if error else 200, error)
+
+
+def unit_page(context: Context, session: Session, unit_id: str, edition: str | None) -> Page:
+    """A unit's history by period; an unknown unit or edition is the 404 error page."""
+    chosen = resolve_edition(session, edition or None)
+    history = unit_history(context.reader(chosen), chosen, unit_id)
+    return Page({"unit": history, "timeline": present.timeline(history), "edition_param": edition})
+
+
+def search_page(
+    session: Session, q: str | None, echelon: str | None, period: str | None, edition: str | None
+) -> Page:
+    """Units found by name or code, with echelon and period filters."""
+    form = {
+        "q": q or "",
+        "echelon": echelon or "",
+        "period": period or "",
+        "edition": edition or "",
+    }
+    view: dict[str, Any] = {"form": form, "echelons": UNIT_ECHELONS, "result": None}
+    if q is None:
+        return Page(view)
+    error: FormError | None = None
+    if not q.strip():
+        error = FormError.key(422, "search.empty")
+    elif echelon and echelon not in UNIT_ECHELONS:
+        error = FormError.key(422, "search.bad_echelon", value=echelon)
+    else:
+        try:
+            when = parse_date(period)
+            chosen = resolve_edition(session, edition or None)
+            view["result"] = search_units(
+                session, chosen.seq, q, echelon=echelon or None, when=when
+            )
+            view["edition"] = edition_ref(chosen)
+        except PhienhieuError as exc:
+            error = FormError.of(exc)
+    return Page(view, error.status if error else 200, error)
+
+
+def batch_page(error: FormError | None = None) -> Page:
+    """The upload form, or word that the batch engine (issue 5) has not landed yet."""
+    return Page({"available": batch.available()}, error.status if error else 200, error)
