@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Final
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -101,8 +102,14 @@ async def batch_upload(
     return Response(
         decoded.content,
         media_type=decoded.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{decoded.filename}"'},
+        headers={"Content-Disposition": _attachment(decoded.filename)},
     )
+
+
+def _attachment(filename: str) -> str:
+    """A download header that survives a Vietnamese file name (RFC 6266 / 5987)."""
+    fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @router.get("/lang/{code}")

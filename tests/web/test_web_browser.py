@@ -238,6 +238,7 @@ def test_accessibility(
         page.locator("details").evaluate_all("all => all.forEach(d => d.open = true)")
         page.add_script_tag(content=axe_source)
         result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
+        assert result["passes"], "axe checked nothing"
         serious = [
             {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result["violations"]

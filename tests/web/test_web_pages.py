@@ -34,9 +34,14 @@ def _build(context: Context) -> FastAPI:
     def boom() -> None:
         raise RuntimeError("a bug with a secret in its message")
 
-    # Routes that fail unexpectedly, to see what a person and an API client get.
+    def needs_a_number(n: int) -> int:
+        return n
+
+    # Routes that fail, to see what a person and an API client get.
     app.add_api_route("/boom", boom)
     app.add_api_route("/v1/boom", boom)
+    app.add_api_route("/number", needs_a_number)
+    app.add_api_route("/v1/number", needs_a_number)
     return app
 
 
@@ -135,6 +140,7 @@ def test_unit_page_shows_its_history(client: TestClient) -> None:
         ("/static/..%2Fservice.py", 404, "Không có trang nào ở địa chỉ này."),
         ("/lang/fr", 404, "Không có trang nào ở địa chỉ này."),
         ("/boom", 500, "Có lỗi phía máy chủ"),
+        ("/number?n=many", 422, "Địa chỉ trang có tham số không hợp lệ."),
     ],
 )
 def test_errors_are_friendly_pages(client: TestClient, url: str, status: int, message: str) -> None:
@@ -150,7 +156,13 @@ def test_a_wrong_method_is_a_page_too(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "status"), [("/v1/units/no-such-unit", 404), ("/v1/nothing", 404), ("/v1/boom", 500)]
+    ("url", "status"),
+    [
+        ("/v1/units/no-such-unit", 404),
+        ("/v1/nothing", 404),
+        ("/v1/boom", 500),
+        ("/v1/number?n=many", 422),
+    ],
 )
 def test_the_api_keeps_problem_json(client: TestClient, url: str, status: int) -> None:
     response = client.get(url)
