@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+from functools import lru_cache
 from itertools import pairwise
 from typing import Final
 
@@ -248,6 +249,7 @@ _SYLLABLE: Final = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)  # bounded: words come from untrusted input
 def _is_syllable(word: str) -> bool:
     """Whether a word is a well-formed Vietnamese syllable (one tone mark at most)."""
     decomposed = unicodedata.normalize("NFD", word.lower().replace("ð", "đ"))
@@ -262,6 +264,11 @@ def _clues(text: str) -> int:
     foreign = sum(1 for c in text if "\xa1" <= c <= "\xff" and c not in _UNICODE_LATIN1_LETTERS)
     pairs = sum(1 for pair in pairwise(text) if pair in _VNI_PAIRS and pair not in _PLAUSIBLE_PAIRS)
     return foreign + pairs
+
+
+def has_legacy_clues(text: str) -> bool:
+    """Whether `text` holds a character or letter pair that Unicode Vietnamese never has."""
+    return _clues(text) > 0
 
 
 def _judged(word: str) -> bool:

@@ -1,9 +1,19 @@
 """Parse a unit designation into the typed elements of ast.py.
 
-`parse(text)` folds the text (normalize.py), runs the LALR grammar in
-grammar/designation.lark over the folded copy, builds one node per grammar
-alias (`_Builder`), then relates neighbouring items in a few passes
-(`_places`, `_platoons_or_theaters`, `_lists`, `_brackets`, `_finish`):
+`parse(text)` converts TCVN3/VNI text to Unicode if it is such (legacy.py),
+folds the text (normalize.py), reads the folded copy by the grammar in
+grammar/designation.lark, builds one node per grammar alias (the methods of
+`_Call`), then relates neighbouring items in a few passes (`_places`,
+`_lone_theater_letter`, `_platoons_or_theaters`, `_lists`, `_brackets`,
+`_numbered_codes`, `_finish`).
+
+How the grammar is run, fastest first, all three giving the same result (tests/
+test_parse_engine.py): without a mailbox, one regex of the grammar's terminals
+reads the tokens and `_group` groups them into items as the grammar does;
+with one, whose lexing depends on the parser's state, the LALR driver of
+lalr.py runs the tables Lark compiled; Lark's own parser is the reference.
+
+The passes:
 
 - lists: "Tiểu đoàn 7, 8", "Đại đội (C9, 10, 11)", "Đại đội 1 và Đại đội 2"
   are one unit element whose `numbers` lists every number;
@@ -42,7 +52,28 @@ Choices where the records are ambiguous, applied the same way every time:
 - An echelon word with a branch but neither number nor name ("Đoàn vận tải")
   is a unit with only an echelon and a branch.
 - An "O" or "l" typed between digits, or as the last character of a number
-  ("C1O"), is read as 0 or 1.
+  ("C1O"), is read as 0 or 1; so is an "I" between digits ("1I5"), and an "l" or
+  "I" typed for the first digit right after an echelon letter ("E l4" is E14).
+- A lone theatre letter (A, B, C, Đ, K) is a `theater` only when it is the whole
+  designation ("B"); its code is the letter as written ("Đ", or "D" typed without
+  the bar), and its match key is folded, so both find theatre Đ. Elsewhere a lone
+  letter says too little ("đi B" is "went south") and stays not understood.
+- Battlefields and regions ("chiến trường miền Nam", "chiến trường K", "miền Nam")
+  are places, like provinces: they name no unit.
+- A date written into a designation ("T1/1968", "27/1/1968", "1968-1970", "ngày 27
+  tháng 1 năm 1968") is recognised so that it is not read as units or as theatre
+  T1, and left as not understood with a `date_in_designation` warning: the
+  contract has no date element, and a date of death belongs in the date field. A
+  year alone ("1968") is just a number. "Tiểu đoàn 7/1968" reads "7/1968" as the
+  date.
+- The dotted metal tag "934B. DKI. XUAN VINH" is a `tag` (code "934B.DKI.XUAN VINH"),
+  like "SH 1 - 99X"; tags have no match key (low confidence by kind).
+- "7-KB" with no unit before the number is one `cover_code` "7-KB"; after a unit
+  ("tiểu đoàn 7-KB") the number is the unit's and "KB" the code.
+- TCVN3/VNI text is converted before parsing (a `legacy_encoding` warning); spans
+  stay on the original, names are the converted text. When `detect_legacy` cannot
+  tell, or a conversion would make things worse, the reading with the fewest
+  characters not understood wins (`_best_reading`).
 """
 
 from __future__ import annotations
@@ -74,7 +105,12 @@ from app.parsing.ast import (
     TheaterElement,
     UnitElement,
 )
-from app.parsing.legacy import LegacyEncoding, detect_legacy, from_legacy_mapped
+from app.parsing.legacy import (
+    LegacyEncoding,
+    detect_legacy,
+    from_legacy_mapped,
+    has_legacy_clues,
+)
 from app.parsing.normalize import clean_name, fold_for_parsing
 from grammar import grammar_text
 
@@ -247,6 +283,7 @@ class _Call:
         "ends",
         "has_bracket",
         "has_list_separator",
+        "has_number",
         "has_platoon_or_theater",
         "has_words",
         "notices",
@@ -273,6 +310,7 @@ class _Call:
         self.has_platoon_or_theater = False
         self.has_list_separator = False
         self.has_bracket = False
+        self.has_number = False
 
     def span(self, token: _Tok) -> Span:
         starts = self.starts
@@ -456,12 +494,23 @@ class _Call:
     def tag(self, children: list[_Tok]) -> _Atom:
         (token,) = children
         span = self.span(token)
-        _, first, *rest = _CODE_PARTS.findall(token[1])
-        code = f"SH {first}-{''.join(rest)}".upper()
-        return TagElement(self.text(span), span, code=code)
+        value = token[1]
+        if value.startswith("sh"):  # "SH 1 - 99X" -> "SH 1-99X"
+            _, first, *rest = _CODE_PARTS.findall(value)
+            code = f"SH {first}-{''.join(rest)}"
+        else:  # "934B. DKI. XUAN VINH" -> "934B.DKI.XUAN VINH"
+            code = ".".join(_SPACES.sub(" ", part.strip()) for part in value.split("."))
+        return TagElement(self.text(span), span, code=code.upper())
+
+    def date(self, children: list[_Tok]) -> _Atom:
+        (token,) = children
+        span = self.span(token)
+        self.notices.append(_date_notice(self.text(span), span))
+        return _Unknown(span)
 
     def bare_number(self, children: list[_Tok]) -> _Atom:
         (token,) = children
+        self.has_number = True
         match = _NUMBER.fullmatch(token[1])
         assert match is not None  # the NUMBER terminal guarantees the shape
         number, suffix = _number_and_suffix(*match.groups())
@@ -491,6 +540,21 @@ class _Call:
 def _compact(code: str) -> str:
     """ "b 5" -> "B5"."""
     return _SPACES.sub("", code).upper()
+
+
+def _date_notice(text: str, span: Span) -> Notice:
+    return Notice(
+        code="date_in_designation",
+        message_vi=(
+            f"«{text}» là ngày tháng, không phải một phần của phiên hiệu; "
+            "hãy nhập ngày hy sinh vào ô ngày."
+        ),
+        message_en=(
+            f"«{text}» is a date, not part of the designation; "
+            "give the date of death in the date field."
+        ),
+        span=span,
+    )
 
 
 def _kbc_notice(span: Span) -> Notice:
@@ -545,6 +609,21 @@ def _places(atoms: Sequence[_Atom], call: _Call) -> list[_Atom]:
         out.append(PlaceElement(call.text(span), span, name=call.name(span)))
         i = end + 1
     return out
+
+
+def _lone_theater_letter(atoms: Sequence[_Atom], call: _Call) -> list[_Atom]:
+    """ "B" as the whole designation is the theatre B (A, B, C, Đ, K: brief §4).
+
+    Anywhere else a lone letter says too little to be read as a theatre ("đi B" is
+    "went south", an initial may be a name), so it stays not understood.
+    """
+    meaningful = [atom for atom in atoms if not isinstance(atom, _Sep)]
+    if len(meaningful) == 1:
+        (atom,) = meaningful
+        if isinstance(atom, _Word) and atom.folded in lexicon.THEATER_LETTERS:
+            code = call.name(atom.span).upper()
+            return [TheaterElement(call.text(atom.span), atom.span, code=code)]
+    return list(atoms)
 
 
 def _neighbour(atoms: Sequence[_Atom], i: int, step: int) -> _Atom | None:
@@ -687,6 +766,30 @@ def _brackets(atoms: Sequence[_Atom], source: str) -> list[_Atom]:
     return out
 
 
+def _numbered_codes(atoms: Sequence[_Atom], source: str) -> list[_Atom]:
+    """ "7-KB" with no unit to hold the number: one opaque code "7-KB" (brief §4)."""
+    out: list[_Atom] = []
+    i = 0
+    while i < len(atoms):
+        atom = atoms[i]
+        if isinstance(atom, _Number) and atom.suffix is None and i + 2 < len(atoms):
+            dash, code = atoms[i + 1], atoms[i + 2]
+            if (
+                isinstance(dash, _Sep)
+                and dash.value == "-"
+                and isinstance(code, CoverCodeElement)
+                and code.code in lexicon.COVER_CODES
+            ):
+                span = (atom.span[0], code.span[1])
+                text = source[span[0] : span[1]]
+                out.append(CoverCodeElement(text, span, code=f"{atom.number}-{code.code}"))
+                i += 3
+                continue
+        out.append(atom)
+        i += 1
+    return out
+
+
 _NOT_UNDERSTOOD_ATOMS: Final = frozenset({_Bare, _Number, _Word, _Unknown, _PlatoonOrTheater})
 
 
@@ -742,7 +845,6 @@ class _Repaired:
     encoding: LegacyEncoding
     text: str
     from_original: dict[int, int]  # original offset -> converted offset, at character bounds
-    to_original: dict[int, int]  # converted offset -> original offset
 
     def slice(self, span: Span) -> str:
         """The converted text of an original span (whose ends are character bounds)."""
@@ -751,18 +853,24 @@ class _Repaired:
 
 # Latin-1 letters beyond ASCII, with no Vietnamese letter beyond Latin-1 (ă đ ơ ư ạ ... and
 # combining marks): the only text that can be TCVN3 or VNI mojibake (see legacy.py).
-_LATIN1_HIGH = re.compile("[\x80-\xff]")
+_LATIN1_HIGH = re.compile("[\\x80-\\x9f\\xa1-\\xff]")  # not U+00A0, a no-break space
 _BEYOND_LATIN1 = re.compile("[\u0100-\u024f\u0300-\u036f\u1e00-\u1eff]")
 
 
-def _prepare(text: str) -> tuple[_Call, str]:
-    """The call state and the folded text for the grammar, converting legacy encodings first."""
-    if text.isascii():
-        return _Call(text, None, None), text.lower()
-    encoding = None
-    if _LATIN1_HIGH.search(text) and not _BEYOND_LATIN1.search(text):
-        encoding = detect_legacy(text)
+def _maybe_legacy(text: str) -> bool:
+    """Whether `text` could be TCVN3 or VNI mojibake (cheap: most input is ASCII or Unicode)."""
+    return (
+        not text.isascii()
+        and _LATIN1_HIGH.search(text) is not None
+        and _BEYOND_LATIN1.search(text) is None
+    )
+
+
+def _prepare(text: str, encoding: LegacyEncoding | None) -> tuple[_Call, str]:
+    """The call state and the folded text for the grammar, converted from `encoding` first."""
     if encoding is None:
+        if text.isascii():
+            return _Call(text, None, None), text.lower()
         folded = fold_for_parsing(text)
         return _Call(text, folded.starts, folded.ends), folded.text
     converted, came_from = from_legacy_mapped(text, encoding)
@@ -778,14 +886,13 @@ def _prepare(text: str) -> tuple[_Call, str]:
         encoding,
         converted,
         from_original={at: i for i, at in enumerate(bounds)},
-        to_original=dict(enumerate(bounds)),
     )
     call = _Call(text, starts, ends, repaired)
-    call.notices.append(_legacy_notice(encoding, (0, len(text))))
+    call.notices.append(_legacy_notice(encoding))
     return call, folded.text
 
 
-def _legacy_notice(encoding: LegacyEncoding, span: Span) -> Notice:
+def _legacy_notice(encoding: LegacyEncoding) -> Notice:
     name = {LegacyEncoding.TCVN3: "TCVN3 (ABC)", LegacyEncoding.VNI: "VNI-Windows"}[encoding]
     return Notice(
         code="legacy_encoding",
@@ -797,7 +904,6 @@ def _legacy_notice(encoding: LegacyEncoding, span: Span) -> Notice:
             f"The text was typed in the old {name} encoding and was converted to Unicode "
             "before parsing; names are shown as converted."
         ),
-        span=span,
     )
 
 
@@ -813,6 +919,7 @@ _ALONE: Final[dict[str, Callable[[_Call, list[Any]], _Atom]]] = {
     "CODE": _Call.cover_code,
     "KBC": _Call.kbc,
     "TAG": _Call.tag,
+    "DATE": _Call.date,
     "OTHER": _Call.other,
 }
 _ECHELON_TERMINALS: Final = frozenset({"ECHELON_WORD", "FRONT_WORD"})
@@ -882,7 +989,9 @@ def _group(call: _Call, tokens: Sequence[lalr.Token]) -> list[_Atom]:
     return atoms
 
 
-def _read(text: str, *, shortcut: bool = True) -> _Call | None:
+def _read(
+    text: str, encoding: LegacyEncoding | None = None, *, shortcut: bool = True
+) -> _Call | None:
     """Run the grammar over the folded text; the atoms are left in the returned `_Call`.
 
     Designations without a mailbox are grouped into items directly (`_group`); the
@@ -891,7 +1000,7 @@ def _read(text: str, *, shortcut: bool = True) -> _Call | None:
     The grammar is total, so this does not raise for any text; None would mean a
     defect, handled by `parse_uncached`.
     """
-    call, folded = _prepare(text)
+    call, folded = _prepare(text, encoding)
     engine = _engine()
     try:
         if not shortcut:
@@ -935,7 +1044,46 @@ def parse_uncached(text: str, *, shortcut: bool = True) -> ParseResult:
 
     `shortcut=False` parses every input with the LALR driver (see `_read`).
     """
-    call = _read(text, shortcut=shortcut)
+    if _maybe_legacy(text):
+        detected = detect_legacy(text)
+        if detected is not None or has_legacy_clues(text):
+            return _best_reading(text, detected, shortcut)
+    return _parse(text, None, shortcut)
+
+
+def _best_reading(text: str, detected: LegacyEncoding | None, shortcut: bool) -> ParseResult:
+    """Read text that may be TCVN3 or VNI mojibake as it is, or converted: the reading that
+    leaves the fewest characters not understood.
+
+    Letters alone cannot always tell: `detect_legacy` needs a few words, and a stray
+    "·" looks like TCVN3 "ã". Among equally good readings the encoding that
+    `detect_legacy` found wins, then the text as it is, then the only encoding left;
+    so a conversion never makes a designation less understood, and "TÑ9" (VNI "TĐ9",
+    TCVN3 "Tẹ9") is read as the battalion when only VNI makes sense of it.
+    """
+    # The reading preferred on a tie needs no rival if it leaves nothing not understood.
+    first = _parse(text, detected, shortcut)
+    if not first.residue:
+        return first
+    readings: dict[LegacyEncoding | None, ParseResult] = {detected: first}
+    for encoding in (None, *LegacyEncoding):
+        if encoding not in readings:
+            readings[encoding] = _parse(text, encoding, shortcut)
+    least = min(_not_understood_chars(r) for r in readings.values())
+    best = [e for e, r in readings.items() if _not_understood_chars(r) == least]
+    if detected in best:
+        return readings[detected]
+    if None in best or len(best) > 1:
+        return readings[None]
+    return readings[best[0]]
+
+
+def _not_understood_chars(result: ParseResult) -> int:
+    return sum(end - start for start, end in (r.span for r in result.residue))
+
+
+def _parse(text: str, encoding: LegacyEncoding | None, shortcut: bool) -> ParseResult:
+    call = _read(text, encoding, shortcut=shortcut)
     if call is None:
         # Unreachable by design (the grammar is total, and the tests check it); should a
         # defect ever get here, the whole input is reported as not understood.
@@ -946,12 +1094,15 @@ def parse_uncached(text: str, *, shortcut: bool = True) -> ParseResult:
     atoms = call.atoms
     if call.has_words:
         atoms = _places(atoms, call)
+        atoms = _lone_theater_letter(atoms, call)
     if call.has_platoon_or_theater:
         atoms = _platoons_or_theaters(atoms)
     if call.has_list_separator:
         atoms = _lists(atoms, text)
     if call.has_bracket:
         atoms = _brackets(atoms, text)
+    if call.has_number:
+        atoms = _numbered_codes(atoms, text)
     elements = _finish(atoms, text)
     if call.starts is not None:
         elements = _disjoint(elements, text)
