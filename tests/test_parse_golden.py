@@ -4,7 +4,8 @@ Each line: `input`, the expected `elements` exactly as ParseResult.to_json()
 renders them, the expected `residue`, optional `warning_codes` (absent means
 none), a `note` saying where the case comes from, and `variants: true` for the
 record strings of BRIEF.md §4, which are also checked typed without
-diacritics, in upper case, decomposed (NFD) and with "Ð" (U+00D0) for "Đ".
+diacritics, in upper case, decomposed (NFD), with "Ð" (U+00D0) for "Đ", and
+as TCVN3 and VNI text from an old spreadsheet.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from lark import Lark
 
 from app.errors import InputTooLong
 from app.parsing import MAX_INPUT_CHARS, fold, lexicon, parse
+from app.parsing.ast import Echelon
+from app.parsing.legacy import LegacyEncoding, to_legacy
 from app.parsing.parser import _parser
 from grammar import grammar_text
 
@@ -62,6 +65,14 @@ def _same(text: str) -> str:
     return text
 
 
+def _tcvn3(text: str) -> str:
+    return to_legacy(text, LegacyEncoding.TCVN3)
+
+
+def _vni(text: str) -> str:
+    return to_legacy(text, LegacyEncoding.VNI)
+
+
 # name: (how the input is rewritten, how names and branch words are rewritten)
 VARIANTS: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
     "no-diacritics": (_strip_diacritics, _strip_diacritics),
@@ -69,19 +80,30 @@ VARIANTS: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
     # Names are given in NFC, and "Ð" is read as "Đ" in names.
     "nfd": (lambda text: unicodedata.normalize("NFD", text), _same),
     "eth": (_eth_for_d, _same),
+    # Old spreadsheets: the text is converted first, names are given as converted.
+    "tcvn3": (_tcvn3, _same),
+    "vni": (_vni, _same),
 }
+# Each character's length in a variant, where it may differ from 1.
+_LENGTHS: dict[str, Callable[[str], int]] = {
+    "nfd": lambda c: len(unicodedata.normalize("NFD", c)),
+    "vni": lambda c: len(_vni(c)),
+}
+# Warnings a variant adds before the case's own.
+_WARNINGS = {"tcvn3": ["legacy_encoding"], "vni": ["legacy_encoding"]}
 
 
-def _offsets(base: str, variant: str) -> list[int]:
+def _one(char: str) -> int:
+    return 1
+
+
+def _offsets(base: str, variant: str, name: str) -> list[int]:
     """Where each character boundary of `base` falls in `variant`."""
-    if variant == unicodedata.normalize("NFD", base) and variant != base:
-        lengths = [len(unicodedata.normalize("NFD", c)) for c in base]
-    else:
-        assert len(variant) == len(base)
-        lengths = [1] * len(base)
+    length = _LENGTHS.get(name, _one)
     offsets = [0]
-    for length in lengths:
-        offsets.append(offsets[-1] + length)
+    for char in base:
+        offsets.append(offsets[-1] + length(char))
+    assert offsets[-1] == len(variant)
     return offsets
 
 
@@ -91,7 +113,7 @@ def _rewrite(case: Case, variant: str) -> Case:
     base = case["input"]
     assert unicodedata.is_normalized("NFC", base)
     text = rewrite_input(base)
-    offsets = _offsets(base, text)
+    offsets = _offsets(base, text, variant)
 
     def moved(item: dict[str, Any]) -> dict[str, Any]:
         start, end = offsets[item["span"][0]], offsets[item["span"][1]]
@@ -107,6 +129,7 @@ def _rewrite(case: Case, variant: str) -> Case:
         input=text,
         elements=[moved(e) for e in case["elements"]],
         residue=[moved(r) for r in case["residue"]],
+        warning_codes=[*_WARNINGS.get(variant, []), *case.get("warning_codes", [])],
     )
 
 
@@ -146,7 +169,23 @@ def test_golden_file_covers_the_brief() -> None:
     """Every record string of BRIEF.md §4 is a golden case, with its variants."""
     records = {c["input"] for c in CASES if c.get("variants")}
     assert len(records) == 21
-    assert len(CASES) >= 150
+    assert len(CASES) >= 300
+
+
+def test_golden_file_covers_every_family() -> None:
+    """Every kind of element, echelon, branch and warning has golden cases."""
+    elements = [e for c in CASES for e in c["elements"]]
+    kinds = {e["kind"] for e in elements}
+    assert kinds == {"unit", "theater", "mailbox", "cover_code", "tag", "place", "text"}
+    assert {e["echelon"] for e in elements if e["kind"] == "unit"} == {x.value for x in Echelon}
+    branches = {e["branch"]["key"] for e in elements if e.get("branch")}
+    assert branches == set(lexicon.BRANCHES.values())
+    theaters = {e["code"] for e in elements if e["kind"] == "theater"}
+    assert theaters >= {"A", "B", "C", "Đ", "K", "B1", "B2", "B3", "B4", "B5", "T1", "T4", "T7"}
+    codes = {e["code"] for e in elements if e["kind"] == "cover_code"}
+    assert codes >= {*lexicon.COVER_CODES, "H", "7-KB", "Q761", "KBC 4100"}
+    warnings = {w for c in CASES for w in c.get("warning_codes", [])}
+    assert warnings == {"not_understood", "kbc_lookalike", "legacy_encoding", "date_in_designation"}
 
 
 def test_every_lexicon_word_is_recognised() -> None:

@@ -33,6 +33,7 @@ from app.decode.facts import (
 )
 from app.parsing.ast import Element, Notice, ParseResult
 from app.parsing.dates import DateRange
+from app.parsing.explain import nothing_usable
 from app.parsing.keys import element_keys, without_suffix
 
 FIT_WEIGHT = {
@@ -413,27 +414,8 @@ class _Resolver:
         return [self._match(index, p) for p in positions]
 
     def _nothing_usable(self) -> tuple[Notice, ...]:
-        if self.parse.residue:
-            first = self.parse.residue[0]
-            return (
-                Notice(
-                    "nothing_usable",
-                    f"Không nhận ra phiên hiệu nào; từ vị trí {first.span[0]} ('{first.text}') "
-                    "cần một ký hiệu (như C11, E270), tên đơn vị (Sư đoàn 9), mật danh "
-                    "(Công trường 9), mã chiến trường (B3) hoặc hòm thư.",
-                    f"No designation recognised; at position {first.span[0]} ('{first.text}') "
-                    "expected an echelon symbol (C11, E270), a unit (Sư đoàn 9), a cover name "
-                    "(Công trường 9), a theatre code (B3) or a mailbox.",
-                    first.span,
-                ),
-            )
-        return (
-            Notice(
-                "nothing_usable",
-                "Không có phiên hiệu nào để tra.",
-                "There is no designation to look up.",
-            ),
-        )
+        # Where, what was expected there, and a hint ("KBC is a South Vietnamese postal code").
+        return (nothing_usable(self.parse),)
 
     def _units_named_elsewhere(self, index: int) -> set[str]:
         preferred = self._preferred.get(index)

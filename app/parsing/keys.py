@@ -16,6 +16,9 @@ from app.parsing.ast import (
 )
 from app.parsing.normalize import fold
 
+KBC_PREFIX = "KBC "
+"""The code of a "KBC 4100" cover_code element starts with this (see parser.py)."""
+
 
 def element_keys(element: Element) -> tuple[str, ...]:
     """Every key the element can be looked up by (one per number of a list); () if none."""
@@ -27,7 +30,10 @@ def element_keys(element: Element) -> tuple[str, ...]:
             suffix = (element.suffix or "").lower() if len(numbers) == 1 else ""
             return tuple(f"{element.echelon.value}:{n.lower()}{suffix}" for n in numbers)
         case TheaterElement():
-            return (f"theater:{element.code.upper()}",)
+            # Folded, so that "Đ" and a "D" typed without its bar meet (theatre Đ, Cambodia).
+            return (f"theater:{fold(element.code).upper()}",)
+        case CoverCodeElement(code=str(code)) if code.startswith(KBC_PREFIX):
+            return ()  # a South Vietnamese army post, never in a PAVN codebook
         case CoverCodeElement():
             return (f"code:{fold(element.code).upper()}",)
         case MailboxElement():

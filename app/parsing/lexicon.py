@@ -111,6 +111,19 @@ CLOSING_BRACKETS: Final = frozenset({")", "]", "}"})
 # today, the merged provinces of 1976-1991 and the wartime areas named in the brief.
 # Recognition only: a place's name is taken from the input as written.
 _PLACES_VI: Final = (
+    # Battlefields named by region or by theatre letter (brief §3, §4): places, not units.
+    "chiến trường miền Nam",
+    "chiến trường miền Bắc",
+    "chiến trường K",
+    "chiến trường B",
+    "chiến trường C",
+    "chiến trường Lào",
+    "chiến trường Campuchia",
+    "miền Nam",
+    "miền Bắc",
+    "miền Trung",
+    "Lào",
+    "Campuchia",
     # Wartime and regional names.
     "Trị Thiên",
     "Trị Thiên-Huế",
