@@ -238,5 +238,117 @@ def codebook_import(path: Path | None, sample: bool, label: str | None, draft: b
         context.close()
 
 
+@main.command("batch")
+@click.argument(
+    "input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The decoded list: same kind as INPUT (CSV or XLSX), every column kept.",
+)
+@click.option("--column", default=None, help="Designation column: header or 1-based number.")
+@click.option("--date-column", default=None, help="Date-of-death column: header or number.")
+@click.option("--edition", default=None, help="Edition label or number (default: latest).")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=0,
+    help="Worker processes (default 0: both cores for large files, one for small).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar with rows/s and ETA (default: when stderr is a terminal).",
+)
+def batch_cmd(
+    input_path: Path,
+    output: Path,
+    column: str | None,
+    date_column: str | None,
+    edition: str | None,
+    workers: int,
+    progress: bool | None,
+) -> None:
+    """Decode a martyr list (CSV or XLSX) into OUTPUT, adding the decode columns.
+
+    Columns are found from common headers ("Đơn vị", "Đơn vị khi hy sinh",
+    "Ngày hy sinh", ...) unless named. Ends with counts per status and the most
+    frequent unresolved codes.
+    """
+    from app.batch.report import ProgressLine, summary_text
+    from app.batch.service import decode_table
+    from app.batch.tables import sniff_kind
+
+    kind = _guard(lambda: sniff_kind(input_path))
+    if output.suffix.lower() in (".csv", ".xlsx") and output.suffix.lower() != f".{kind}":
+        raise click.UsageError(
+            f"INPUT is {kind.upper()}; the output keeps that kind: name it *.{kind} / "
+            f"tệp đầu vào là {kind.upper()}, tệp kết quả cũng vậy: đặt tên *.{kind}"
+        )
+    context = Context.from_settings(_settings())
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = ProgressLine() if show else None
+    try:
+        _guard(context.ensure_ready)
+        summary = _guard(
+            lambda: decode_table(
+                context,
+                input_path,
+                output,
+                column=column,
+                date_column=date_column,
+                edition=edition,
+                workers=workers,
+                progress=bar,
+            )
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+        context.close()
+    click.echo(summary_text(summary))
+
+
+@main.group("export")
+def export_group() -> None:
+    """Exports for researchers."""
+
+
+@export_group.command("sqlite")
+@click.argument("edition")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the file already at PATH.")
+def export_sqlite_cmd(edition: str, path: Path, force: bool) -> None:
+    """Write EDITION (label or number) to a standalone SQLite file with full-text search.
+
+    It opens in Datasette (`datasette PATH`) or any SQLite tool; see the README.
+    """
+    from app.editions.service import resolve_edition
+    from app.research.export import export_sqlite
+
+    if path.exists() and not force:
+        raise click.ClickException(
+            f"{path} đã có / already exists; dùng / use --force để thay / to replace it"
+        )
+    if not path.parent.is_dir():
+        raise click.ClickException(f"không có thư mục / no such folder: {path.parent}")
+    context = Context.from_settings(_settings())
+    try:
+        _guard(context.ensure_ready)
+        with context.session() as session:
+            chosen = _guard(lambda: resolve_edition(session, edition))
+            done = export_sqlite(session, chosen, path)
+    finally:
+        context.close()
+    click.echo(
+        f"Đã xuất ấn bản / exported edition {chosen.label} (#{chosen.seq}): {done.units} units, "
+        f"{done.designations} designations, {done.parent_links} parent links, "
+        f"{done.areas} areas, {done.sources} sources → {path}"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

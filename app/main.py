@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from app import problems
+from app.batch.endpoints import router as batch_router
 from app.context import Context
 from app.decode.endpoints import router as decode_router
 from app.editions.endpoints import router as editions_router
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app = FastAPI(title="phienhieu", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
     app.include_router(decode_router)
+    app.include_router(batch_router)
     app.include_router(units_router)
     app.include_router(editions_router)
     app.include_router(web_router)

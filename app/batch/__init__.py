@@ -1,0 +1,1 @@
+"""Batch decoding: JSON batches over the API, martyr lists as CSV/XLSX files, the CLI."""

@@ -1,0 +1,154 @@
+"""One martyr-list row in, the decode columns out: the hot loop of batch decoding.
+
+Identical work is done once. A row's designation is parsed once per distinct
+folded text (case and diacritics do not matter to the grammar), its date once
+per distinct date text, and the resolution once per (what the parse asks the
+codebook, the date's class against the rows that resolution read, edition):
+"C3, D4, E9068" and "Đại đội 3, Tiểu đoàn 4, Trung đoàn 9068" ask the same,
+and every date of 1968 that falls alike against those rows gets the same answer.
+The decode columns hold no text of the row, so they can be shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from app.context import Context
+from app.db.models import Edition
+from app.decode.memo import RecordingReader, memo_of
+from app.decode.resolver import Resolution, resolve
+from app.decode.service import check_text
+from app.errors import PhienhieuError
+from app.parsing import parse
+from app.parsing.ast import ParseResult
+from app.parsing.dates import DateRange, parse_date
+from app.parsing.keys import element_keys
+from app.parsing.legacy import repair_legacy
+from app.parsing.normalize import fold_for_parsing
+
+# The columns added to every row, in order (Vietnamese first, English in brackets).
+DECODE_COLUMNS = (
+    "Giải mã: trạng thái (status)",
+    "Giải mã: đơn vị (unit)",
+    "Giải mã: mã đơn vị (unit id)",
+    "Giải mã: chuỗi trực thuộc (chain)",
+    "Giải mã: điểm (score)",
+    "Giải mã: khả năng khác (other candidates)",
+    "Giải mã: cảnh báo (warnings)",
+    "Giải mã: ấn bản (edition)",
+)
+OTHER_CANDIDATES = 4
+CACHE_LIMIT = 500_000  # distinct texts / dates remembered per decoder before starting afresh
+
+Cells = tuple[str, ...]
+
+
+def summarize(resolution: Resolution, edition_label: str) -> Cells:
+    """The decode columns of one answer; no text of the record appears in them."""
+    status = resolution.status.value
+    warnings = "; ".join(dict.fromkeys(w.code for w in resolution.warnings))
+    if not resolution.candidates:
+        return (status, "", "", "", "", "", warnings, edition_label)
+    best = resolution.candidates[0]
+    unit = best.chain[0].unit
+    chain = " → ".join(link.unit.name for link in best.chain)
+    others = "; ".join(
+        f"{c.chain[0].unit.name} [{c.chain[0].unit.id}] ({c.score:.2f})"
+        for c in resolution.candidates[1 : 1 + OTHER_CANDIDATES]
+    )
+    return (status, unit.name, unit.id, chain, f"{best.score:.2f}", others, warnings, edition_label)
+
+
+def error_cells(exc: PhienhieuError, edition_label: str) -> Cells:
+    return (
+        "error",
+        "",
+        "",
+        "",
+        "",
+        "",
+        f"{exc.slug}: {exc.detail_vi} / {exc.detail}",
+        edition_label,
+    )
+
+
+def signature(parsed: ParseResult) -> Hashable:
+    """What a parse asks the codebook: the keys of its elements in order, and its warnings.
+
+    The resolver reads nothing else of a parse except text for its messages, which the
+    decode columns do not show; so parses with equal signatures decode alike.
+    """
+    keys = tuple(k for k in (element_keys(e) for e in parsed.elements) if k)
+    if not keys:
+        return ("invalid", bool(parsed.residue))
+    return (keys, tuple(w.code for w in parsed.warnings))
+
+
+@dataclass(slots=True)
+class _Text:
+    signature: Hashable | None
+    parsed: ParseResult | None
+    error: PhienhieuError | None
+
+
+class RowDecoder:
+    """Decode columns for (designation, date) pairs against one edition, reusing all it can."""
+
+    def __init__(self, context: Context, edition: Edition) -> None:
+        self.edition_label = edition.label
+        self.reader = context.reader(edition)
+        self.memo = memo_of(self.reader, "row")
+        self._texts: dict[str, _Text] = {}
+        self._folded: dict[str, _Text] = {}
+        self._dates: dict[str, DateRange | PhienhieuError | None] = {}
+        self.resolved = 0  # resolutions actually computed (the rest came from the memo)
+
+    def _text(self, text: str) -> _Text:
+        found = self._texts.get(text)
+        if found is not None:
+            return found
+        if len(self._texts) >= CACHE_LIMIT:
+            self._texts.clear()
+            self._folded.clear()
+        try:
+            check_text(text)
+            repaired, _ = repair_legacy(text) if not text.isascii() else (text, None)
+            folded = fold_for_parsing(repaired).text
+            found = self._folded.get(folded)
+            if found is None:
+                parsed = parse(repaired)
+                found = self._folded[folded] = _Text(signature(parsed), parsed, None)
+        except PhienhieuError as exc:
+            found = _Text(None, None, exc)
+        self._texts[text] = found
+        return found
+
+    def _date(self, date: str) -> DateRange | PhienhieuError | None:
+        if date in self._dates:
+            return self._dates[date]
+        if len(self._dates) >= CACHE_LIMIT:
+            self._dates.clear()
+        try:
+            found: DateRange | PhienhieuError | None = parse_date(date)
+        except PhienhieuError as exc:
+            found = exc
+        self._dates[date] = found
+        return found
+
+    def cells(self, text: str, date: str) -> Cells:
+        """The decode columns for one row (never raises for bad input: the row says why)."""
+        entry = self._text(text)
+        if entry.error is not None:
+            return error_cells(entry.error, self.edition_label)
+        when = self._date(date)
+        if isinstance(when, PhienhieuError):
+            return error_cells(when, self.edition_label)
+        found: Cells | None = self.memo.get(entry.signature, when)
+        if found is not None:
+            return found
+        assert entry.parsed is not None
+        recorder = RecordingReader(self.reader)
+        cells = summarize(resolve(entry.parsed, when, recorder), self.edition_label)
+        self.resolved += 1
+        return self.memo.put(entry.signature, when, recorder.points(), cells)

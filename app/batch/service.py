@@ -1,0 +1,520 @@
+"""Batch decoding: many items over the API, whole martyr lists as CSV or XLSX files.
+
+`decode_items` answers a JSON batch (every item the same answer as POST
+/v1/decode, with its id; one bad item gets its own error). `decode_table`
+reads a list as a stream, decodes its designation column for its date column
+and writes the same kind of file with the decode columns added; large files
+are shared among worker processes, each with its own database connections and
+caches. Nothing is half-written: the output appears only when complete.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
+
+from app.batch.errors import BatchTooLarge, TableUnreadable
+from app.batch.rows import DECODE_COLUMNS, Cells, RowDecoder
+from app.batch.tables import (
+    CsvSink,
+    CsvSource,
+    Kind,
+    Layout,
+    cell_text,
+    find_layout,
+    neutralize,
+    sniff_kind,
+    xlsx_sheets,
+)
+from app.context import Context
+from app.db.models import Edition
+from app.decode.service import answer_json, chosen_edition
+from app.editions.service import edition_ref, resolve_edition
+from app.errors import PhienhieuError
+from app.parsing.normalize import fold
+from app.settings import Settings
+
+MAX_BATCH_ITEMS = 10_000
+CHUNK_ROWS = 4_000
+TOP_UNRESOLVED = 20
+PARALLEL_FROM_BYTES = 4 << 20  # smaller files decode faster than worker processes start
+
+T = TypeVar("T")
+Progress = Callable[[int, float | None], None]  # rows done, share of the input read (or None)
+
+
+# --- JSON batches -----------------------------------------------------------------------------
+
+
+class BatchItem(BaseModel):
+    """One item of POST /v1/decode/batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: StrictStr | StrictInt | None = None
+    text: StrictStr
+    date: StrictStr | None = None
+
+
+def _item_error(index: int, item: Any, exc: PhienhieuError | ValidationError) -> bytes:
+    ident = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(ident, str | int) or isinstance(ident, bool):
+        ident = None
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors()
+        )
+        error = {
+            "type": "https://phienhieu.invalid/problems/invalid-item",
+            "title": "Invalid item",
+            "status": 422,
+            "detail": f"Item {index} does not match the API: {problems}",
+            "detail_vi": f"Mục {index} không đúng định dạng của API: {problems}",
+        }
+    else:
+        error = {
+            "type": f"https://phienhieu.invalid/problems/{exc.slug}",
+            "title": exc.title,
+            "status": exc.status,
+            "detail": exc.detail,
+            "detail_vi": exc.detail_vi,
+        }
+    return json.dumps(
+        {"id": ident, "index": index, "error": error}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+def decode_batch(
+    context: Context, items: Sequence[Any], edition: str | int | None
+) -> tuple[dict[str, Any], Iterator[bytes]]:
+    """The edition that answers and one JSON object per item, in input order.
+
+    Each object is the answer of POST /v1/decode with the item's `id` and `index`, or
+    `{id, index, error}` for a bad item. Refuses more than MAX_BATCH_ITEMS items and an
+    unknown edition before any work; after that never raises for an item.
+    """
+    if len(items) > MAX_BATCH_ITEMS:
+        raise BatchTooLarge(
+            f"At most {MAX_BATCH_ITEMS} items per batch; got {len(items)}. Split the list "
+            "(or send it as a file to POST /v1/decode/file).",
+            detail_vi=f"Mỗi lô tối đa {MAX_BATCH_ITEMS} mục; nhận {len(items)}. Hãy chia nhỏ "
+            "danh sách (hoặc gửi cả tệp tới POST /v1/decode/file).",
+            extra={"max_items": MAX_BATCH_ITEMS, "items": len(items)},
+        )
+    chosen = chosen_edition(context, edition)
+    return edition_ref(chosen), _answers(context, chosen, items)
+
+
+def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterator[bytes]:
+    for index, raw in enumerate(items):
+        try:
+            item = BatchItem.model_validate(raw)
+            answer = answer_json(context, chosen, item.text, item.date)
+        except (PhienhieuError, ValidationError) as exc:
+            yield _item_error(index, raw, exc)
+            continue
+        ident = json.dumps(item.id, ensure_ascii=False).encode()
+        yield b'{"id":' + ident + b',"index":' + str(index).encode() + b"," + answer[1:]
+
+
+async def read_limited(stream: AsyncIterator[bytes], limit: int) -> bytes:
+    """A request body, refused past `limit` bytes without reading the rest."""
+    parts: list[bytes] = []
+    size = 0
+    async for part in stream:
+        size += len(part)
+        if size > limit:
+            raise BatchTooLarge(
+                f"The file is larger than {limit} bytes; decode larger lists with "
+                "`phienhieu batch`.",
+                detail_vi=f"Tệp lớn hơn {limit} byte; danh sách lớn hơn hãy giải mã bằng lệnh "
+                "`phienhieu batch`.",
+            )
+        parts.append(part)
+    return b"".join(parts)
+
+
+async def run_blocking(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking work (database, files) off the event loop."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(function, *args, **kwargs)
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TableSummary:
+    """What a decoded list holds: counts per status and the most frequent unresolved codes."""
+
+    kind: Kind
+    rows: int = 0
+    seconds: float = 0.0
+    edition: str = ""
+    designation_column: str = ""
+    date_column: str | None = None
+    workers: int = 1
+    statuses: collections.Counter[str] = field(default_factory=collections.Counter)
+    unresolved: collections.Counter[str] = field(default_factory=collections.Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def top_unresolved(self, n: int = TOP_UNRESOLVED) -> list[tuple[str, int]]:
+        """The curators' to-do list: unresolved designations by frequency (as first written)."""
+        return [(self.examples[k], count) for k, count in self.unresolved.most_common(n)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 3),
+            "edition": self.edition,
+            "designation_column": self.designation_column,
+            "date_column": self.date_column,
+            "workers": self.workers,
+            "statuses": dict(self.statuses.most_common()),
+            "top_unresolved": [{"text": t, "rows": c} for t, c in self.top_unresolved()],
+        }
+
+
+class _Decoder:
+    """Decode columns for chunks of (designation, date) pairs, here or in worker processes."""
+
+    def __init__(self, context: Context, edition: Edition, workers: int) -> None:
+        self.workers = workers
+        self._local = RowDecoder(context, edition) if workers <= 1 else None
+        self._pool: Any = None
+        if workers > 1:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            settings = context.settings.model_dump()
+            self._pool = multiprocessing.get_context(method).Pool(
+                workers, initializer=_worker_start, initargs=(settings, edition.seq)
+            )
+
+    def run(
+        self, chunks: Iterable[tuple[Any, list[tuple[str, str]]]]
+    ) -> Iterator[tuple[Any, list[Cells]]]:
+        """(payload, pairs) in, (payload, cells) out, in order; a few chunks in flight at most."""
+        if self._local is not None:
+            cells = self._local.cells
+            for payload, pairs in chunks:
+                yield payload, [cells(t, d) for t, d in pairs]
+            return
+        pending: collections.deque[tuple[Any, Any]] = collections.deque()
+        for payload, pairs in chunks:
+            pending.append((payload, self._pool.apply_async(_worker_decode, (pairs,))))
+            while len(pending) > 2 * self.workers:
+                done, result = pending.popleft()
+                yield done, result.get()
+        while pending:
+            done, result = pending.popleft()
+            yield done, result.get()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
+_WORKER: RowDecoder | None = None
+
+
+def _worker_start(settings: dict[str, Any], seq: int) -> None:
+    global _WORKER
+    context = Context.from_settings(Settings(**settings))
+    with context.session() as session:
+        edition = session.get(Edition, seq)
+        assert edition is not None
+        session.expunge(edition)
+    _WORKER = RowDecoder(context, edition)
+
+
+def _worker_decode(pairs: list[tuple[str, str]]) -> list[Cells]:
+    assert _WORKER is not None
+    cells = _WORKER.cells
+    return [cells(t, d) for t, d in pairs]
+
+
+def _chunks(rows: Iterator[list[Any]], size: int) -> Iterator[list[list[Any]]]:
+    chunk: list[list[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _fit(row: list[Any], width: int, line: int) -> list[Any]:
+    """The row padded to the header's width; extra cells must be empty (a trailing delimiter)."""
+    if len(row) < width:
+        return row + [""] * (width - len(row))
+    if len(row) > width:
+        if any(c not in ("", None) for c in row[width:]):
+            raise TableUnreadable(
+                f"Row {line} has {len(row)} cells but the header has {width}.",
+                detail_vi=f"Dòng {line} có {len(row)} ô nhưng dòng tiêu đề có {width} ô.",
+                extra={"line": line},
+            )
+        return row[:width]
+    return row
+
+
+def decode_table(
+    context: Context,
+    source: Path,
+    out: Path,
+    *,
+    column: str | None = None,
+    date_column: str | None = None,
+    edition: str | int | None = None,
+    workers: int = 0,
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> TableSummary:
+    """Decode the list at `source` into `out` (same kind); `workers` 0 = by file size."""
+    started = time.perf_counter()
+    kind = sniff_kind(source, name)
+    with context.session() as session:
+        chosen = resolve_edition(session, edition)
+        session.expunge(chosen)
+    if workers <= 0:
+        big = source.stat().st_size >= PARALLEL_FROM_BYTES
+        workers = min(os.cpu_count() or 1, 2) if big else 1
+    summary = TableSummary(kind, edition=chosen.label, workers=workers)
+    partial = out.with_name(f".{out.name}.part-{os.getpid()}")
+    decoder = _Decoder(context, chosen, workers)
+    try:
+        if kind == "csv":
+            _decode_csv(source, partial, column, date_column, decoder, summary, progress)
+        else:
+            _decode_xlsx(source, partial, column, date_column, decoder, summary, progress)
+        os.replace(partial, out)
+    finally:
+        decoder.close()
+        partial.unlink(missing_ok=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _count(summary: TableSummary, texts: Sequence[str], cells: Sequence[Cells]) -> None:
+    statuses = summary.statuses
+    for text, row_cells in zip(texts, cells, strict=True):
+        status = row_cells[0]
+        statuses[status] += 1
+        if status == "unresolved":
+            key = fold(text)
+            summary.unresolved[key] += 1
+            summary.examples.setdefault(key, text)
+
+
+def _decode_csv(
+    source: Path,
+    out: Path,
+    column: str | None,
+    date_column: str | None,
+    decoder: _Decoder,
+    summary: TableSummary,
+    progress: Progress | None,
+) -> None:
+    table = CsvSource.open(source)
+    size = max(source.stat().st_size, 1)
+    position = [0]
+    rows = table.rows(position)
+    head: list[list[str]] = []
+    for row in rows:
+        head.append(row)
+        if len(head) >= 30:
+            break
+    layout = find_layout(head, column, date_column)
+    _describe(summary, layout)
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+        sink = CsvSink(handle, table.delimiter)
+        for row in head[: layout.header_row]:
+            sink.write([neutralize(c) for c in row])
+        sink.write([neutralize(c) for c in layout.headers] + list(DECODE_COLUMNS))
+        body = _chain(head[layout.header_row + 1 :], rows)
+        line = [layout.header_row + 1]
+
+        def chunks() -> Iterator[tuple[Any, list[tuple[str, str]]]]:
+            d, t = layout.designation, layout.date
+            for chunk in _chunks(body, CHUNK_ROWS):
+                fitted = []
+                for row in chunk:
+                    line[0] += 1
+                    fitted.append(_fit(row, layout.width, line[0]))
+                pairs = [(r[d], r[t] if t is not None else "") for r in fitted]
+                yield fitted, pairs
+
+        for fitted, cells in decoder.run(chunks()):
+            out_rows = []
+            for row, row_cells in zip(fitted, cells, strict=True):
+                if any(c[:1] in "=+-@\t\r" for c in row if c):
+                    row = [neutralize(c) for c in row]
+                out_rows.append(row + list(row_cells))
+            sink.write_many(out_rows)
+            _count(summary, [r[layout.designation] for r in fitted], cells)
+            summary.rows += len(fitted)
+            if progress is not None:
+                progress(summary.rows, position[0] / size)
+
+
+def _chain(first: list[list[Any]], rest: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    yield from first
+    yield from rest
+
+
+def _describe(summary: TableSummary, layout: Layout) -> None:
+    summary.designation_column = layout.headers[layout.designation]
+    summary.date_column = layout.headers[layout.date] if layout.date is not None else None
+
+
+def _xlsx_value(value: Any) -> Any:
+    return neutralize(value) if isinstance(value, str) else value
+
+
+def _decode_xlsx(
+    source: Path,
+    out: Path,
+    column: str | None,
+    date_column: str | None,
+    decoder: _Decoder,
+    summary: TableSummary,
+    progress: Progress | None,
+) -> None:
+    from openpyxl import Workbook
+
+    book = xlsx_sheets(source)
+    result = Workbook(write_only=True)
+    decoded = False
+    error: PhienhieuError | None = None
+    try:
+        for sheet in book.worksheets:
+            target = result.create_sheet(sheet.title)
+            rows = (list(r) for r in sheet.iter_rows(values_only=True))
+            if decoded:
+                for row in rows:
+                    target.append([_xlsx_value(v) for v in row])
+                continue
+            head: list[list[Any]] = []
+            for row in rows:
+                head.append(row)
+                if len(head) >= 30:
+                    break
+            try:
+                layout = find_layout(head, column, date_column)
+            except PhienhieuError as exc:
+                error = error or exc
+                for row in _chain(head, rows):
+                    target.append([_xlsx_value(v) for v in row])
+                continue
+            decoded = True
+            _describe(summary, layout)
+            total = sheet.max_row if isinstance(sheet.max_row, int) and sheet.max_row > 0 else None
+            for row in head[: layout.header_row]:
+                target.append([_xlsx_value(v) for v in row])
+            target.append([_xlsx_value(v) for v in layout.headers] + list(DECODE_COLUMNS))
+            body = _chain(head[layout.header_row + 1 :], rows)
+
+            def chunks(
+                body: Iterator[list[Any]] = body, layout: Layout = layout
+            ) -> Iterator[tuple[Any, list[tuple[str, str]]]]:
+                d, t = layout.designation, layout.date
+                for chunk in _chunks(body, CHUNK_ROWS):
+                    fitted = [r + [None] * (layout.width - len(r)) for r in chunk]
+                    pairs = [
+                        (cell_text(r[d]), cell_text(r[t]) if t is not None else "") for r in fitted
+                    ]
+                    yield (fitted, [p[0] for p in pairs]), pairs
+
+            for (fitted, texts), cells in decoder.run(chunks()):
+                for row, row_cells in zip(fitted, cells, strict=True):
+                    target.append([_xlsx_value(v) for v in row] + list(row_cells))
+                _count(summary, texts, cells)
+                summary.rows += len(fitted)
+                if progress is not None:
+                    progress(summary.rows, min(summary.rows / total, 1.0) if total else None)
+    finally:
+        book.close()
+    if not decoded:
+        if error is not None:
+            raise error
+        raise TableUnreadable("The workbook has no rows.", detail_vi="Sổ tính không có dòng nào.")
+    result.save(out)
+
+
+# --- one uploaded file in memory (POST /v1/decode/file, the /batch page) -------------------------
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedFile:
+    """A decoded list: the file to send back and what it holds."""
+
+    filename: str
+    media_type: str
+    content: bytes
+    summary: TableSummary
+
+
+def decoded_name(filename: str, kind: Kind) -> str:
+    stem = Path(filename or "danh-sach").name.rsplit(".", 1)[0] or "danh-sach"
+    return f"{stem}.giai-ma.{kind}"
+
+
+def decode_file(
+    context: Context,
+    session: Any,
+    filename: str,
+    content: bytes,
+    *,
+    edition: str | int | None = None,
+    column: str | None = None,
+    date_column: str | None = None,
+) -> DecodedFile:
+    """Decode one uploaded CSV/XLSX list (bytes in, bytes out), in this process."""
+    import tempfile
+
+    if len(content) > MAX_FILE_BYTES:
+        raise BatchTooLarge(
+            f"The file is {len(content)} bytes; at most {MAX_FILE_BYTES} are accepted here. "
+            "Decode larger lists with `phienhieu batch`.",
+            detail_vi=f"Tệp dài {len(content)} byte; chỉ nhận tối đa {MAX_FILE_BYTES} byte. "
+            "Danh sách lớn hơn hãy giải mã bằng lệnh `phienhieu batch`.",
+        )
+    if not content.strip():
+        raise TableUnreadable("The file is empty.", detail_vi="Tệp trống, không có dòng nào.")
+    resolve_edition(session, edition)  # an unknown edition is refused before any work
+    with tempfile.TemporaryDirectory(prefix="phienhieu-") as folder:
+        source = Path(folder) / "in"
+        source.write_bytes(content)
+        kind = sniff_kind(source, filename)
+        out = Path(folder) / f"out.{kind}"
+        summary = decode_table(
+            context,
+            source,
+            out,
+            column=column,
+            date_column=date_column,
+            edition=edition,
+            workers=1,
+            name=filename,
+        )
+        return DecodedFile(
+            decoded_name(filename, kind), MEDIA_TYPES[kind], out.read_bytes(), summary
+        )
