@@ -266,6 +266,11 @@ def _clues(text: str) -> int:
     return foreign + pairs
 
 
+def clear_memos() -> None:
+    """Forget the syllables remembered so far (for benchmarks)."""
+    _is_syllable.cache_clear()
+
+
 def has_legacy_clues(text: str) -> bool:
     """Whether `text` holds a character or letter pair that Unicode Vietnamese never has."""
     return _clues(text) > 0

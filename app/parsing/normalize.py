@@ -69,6 +69,11 @@ def _fold_cluster(cluster: str) -> str:
     return " " if out.isspace() else out
 
 
+def fold_cluster_memo_clear() -> None:
+    """Forget the folded clusters remembered so far (for benchmarks)."""
+    _fold_cluster.cache_clear()
+
+
 def _is_mark(char: str) -> bool:
     return unicodedata.category(char) in ("Mn", "Me")
 

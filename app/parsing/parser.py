@@ -88,7 +88,7 @@ from typing import Any, Final
 from lark import Lark
 
 from app.errors import InputTooLong
-from app.parsing import lalr, lexicon
+from app.parsing import lalr, legacy, lexicon
 from app.parsing.ast import (
     Branch,
     CoverCodeElement,
@@ -111,7 +111,7 @@ from app.parsing.legacy import (
     from_legacy_mapped,
     has_legacy_clues,
 )
-from app.parsing.normalize import clean_name, fold_for_parsing
+from app.parsing.normalize import clean_name, fold_cluster_memo_clear, fold_for_parsing
 from grammar import grammar_text
 
 MAX_INPUT_CHARS: Final = 500
@@ -225,6 +225,8 @@ class _Engine:
     tables: lalr.Tables
     builders: tuple[Callable[[_Call, list[Any]], Any], ...]  # per rule
     contextual: frozenset[str]  # see lalr.contextual_terminals
+    # Matches wherever a contextual terminal could; no match spares looking at the tokens.
+    contextual_hint: re.Pattern[str]
 
 
 @cache
@@ -235,7 +237,9 @@ def _engine() -> _Engine:
     builders = tuple(
         _no_builder if rule.helper else getattr(_Call, rule.name) for rule in tables.rules
     )
-    return _Engine(tables, builders, lalr.contextual_terminals(tables))
+    contextual = lalr.contextual_terminals(tables)
+    hint = "|".join(t.pattern.to_regexp() for t in _parser().terminals if t.name in contextual)
+    return _Engine(tables, builders, contextual, re.compile(hint or "(?!)"))
 
 
 _LETTER_UNIT = re.compile(r"([a-z])(?:\s*(bb))?\s*([li]?\d+(?:[oli]\d+)*)([a-z])?")
@@ -257,6 +261,25 @@ def _number_and_suffix(number: str, suffix: str | None) -> tuple[str, str | None
 
 
 _Tok = lalr.Token
+
+
+# Tokens repeat across a list of records ("C9", "270"): their parts are remembered.
+@lru_cache(maxsize=4096)
+def _number_parts(value: str) -> tuple[str, str | None]:
+    """A NUMBER token's number and suffix: "320a" -> ("320", "A")."""
+    match = _NUMBER.fullmatch(value)
+    assert match is not None  # the NUMBER terminal guarantees the shape
+    return _number_and_suffix(*match.groups())
+
+
+@lru_cache(maxsize=4096)
+def _letter_unit_parts(value: str) -> tuple[str, Span | None, str, str | None]:
+    """A LETTER_UNIT token's letter, where its "bb" is, number and suffix: "ebb2"."""
+    match = _LETTER_UNIT.fullmatch(value)
+    assert match is not None  # the LETTER_UNIT terminal guarantees the shape
+    letter, bb, digits, suffix_letter = match.groups()
+    number, suffix = _number_and_suffix(digits, suffix_letter)
+    return letter, match.span(2) if bb is not None else None, number, suffix
 
 
 # Bounded: the matched spelling may vary in its spaces ("tieu  doan").
@@ -384,15 +407,12 @@ class _Call:
     def unit_letter(self, children: list[Any]) -> _Atom:
         token: _Tok = children[0]
         trailing: _BranchWords | None = children[1]
-        match = _LETTER_UNIT.fullmatch(token[1])
-        assert match is not None  # the LETTER_UNIT terminal guarantees the shape
-        letter, bb, digits, suffix_letter = match.groups()
-        number, suffix = _number_and_suffix(digits, suffix_letter)
+        letter, bb, number, suffix = _letter_unit_parts(token[1])
         span = self.span(token)
         branch = trailing.branch if trailing else None
         if bb is not None:  # "Ebb2": infantry regiment 2
             start = token[2]
-            bb_span = self.span(("bb", bb, start + match.start(2), start + match.end(2)))
+            bb_span = self.span(("bb", "bb", start + bb[0], start + bb[1]))
             branch = Branch(key=lexicon.BRANCHES["bb"], text=self.name(bb_span))
         if trailing:
             span = (span[0], trailing.span[1])
@@ -403,9 +423,7 @@ class _Call:
         before: _BranchWords | None = children[1]
         number_token: _Tok = children[3]
         after: _BranchWords | None = children[4]
-        match = _NUMBER.fullmatch(number_token[1])
-        assert match is not None  # the NUMBER terminal guarantees the shape
-        number, suffix = _number_and_suffix(*match.groups())
+        number, suffix = _number_parts(number_token[1])
         end = after.span[1] if after else self.span(number_token)[1]
         branch = before or after
         span = (word.span[0], end)
@@ -511,9 +529,7 @@ class _Call:
     def bare_number(self, children: list[_Tok]) -> _Atom:
         (token,) = children
         self.has_number = True
-        match = _NUMBER.fullmatch(token[1])
-        assert match is not None  # the NUMBER terminal guarantees the shape
-        number, suffix = _number_and_suffix(*match.groups())
+        number, suffix = _number_parts(token[1])
         return _Number(self.span(token), number, suffix)
 
     def branch_only(self, children: list[_BranchWords]) -> _Atom:
@@ -1007,7 +1023,9 @@ def _read(
             call.atoms = lalr.run(engine.tables, folded, engine.builders, call)
             return call
         tokens = lalr.scan(engine.tables, folded)
-        if engine.contextual.isdisjoint([token[0] for token in tokens]):
+        if engine.contextual_hint.search(folded) is None or engine.contextual.isdisjoint(
+            [token[0] for token in tokens]
+        ):
             call.atoms = _group(call, tokens)
         else:
             call.atoms = lalr.run(engine.tables, folded, engine.builders, call)
@@ -1037,6 +1055,18 @@ def parse(text: str) -> ParseResult:
 @lru_cache(maxsize=_MEMO_SIZE)
 def _parse_memoised(text: str) -> ParseResult:
     return parse_uncached(text)
+
+
+def clear_token_memos() -> None:
+    """Forget what the small per-token memos hold (for bench/parse.py's cold figure).
+
+    They remember pure functions of one token or word ("c9" -> company 9), bounded in
+    size; unlike the memo of `parse` they never hold a whole designation.
+    """
+    for memo in (_number_parts, _letter_unit_parts, _echelon_of, _branch_of):
+        memo.cache_clear()
+    fold_cluster_memo_clear()
+    legacy.clear_memos()
 
 
 def parse_uncached(text: str, *, shortcut: bool = True) -> ParseResult:
