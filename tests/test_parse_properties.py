@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from app.parsing import MAX_INPUT_CHARS, fold, parse
 from app.parsing.ast import ParseResult, TextElement, UnitElement
+from app.parsing.legacy import LegacyEncoding, to_legacy
 from app.parsing.parser import _read, parse_uncached
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -36,6 +37,9 @@ FRAGMENTS = [
     *["Trị Thiên-Huế", "Quảng Ngãi", "xe thồ", "Hậu cần", "của", "thuộc", "và", "&"],
     *["(", ")", ",", ".", "-", "–", "—", "/", ";", ":", "'", '"', "?", "*", "🙂"],
     *["1", "9", "10", "11", "320A", "4C", "1o5", "140.52", "86558YK", "91364", "99X", "1968"],
+    *["T1/1968", "27/1/1968", "1968-1970", "ngày 27 tháng 1 năm 1968", "?/1968", "~1968"],
+    *["chiến trường", "miền Nam", "K", "Đ", "934B. DKI. XUAN VINH", "7-KB", "l4", "I", "Ｃ９"],
+    *["§¹i ®éi", "Ñaïi ñoäi", "Qu©n khu", "tröôøng", "·", "\u00a0", "–", "…"],
 ]
 
 fragments = st.one_of(
@@ -155,6 +159,14 @@ SPELLINGS: dict[str, Spelling] = {
     "eth": lambda s: s.replace("Đ", "\u00d0"),
     "no-diacritics": without_diacritics,
 }
+
+
+def test_legacy_text_keeps_its_spans_on_the_original() -> None:
+    """Every golden case typed in TCVN3 or VNI parses within the contract, spans on the input."""
+    for text in UNICODE_INPUTS:
+        for encoding in LegacyEncoding:
+            legacy_text = to_legacy(text, encoding)
+            _check_contract(legacy_text, parse(legacy_text))
 
 
 def test_spelling_does_not_change_meaning() -> None:
