@@ -18,8 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from app.batch.service import MAX_FILE_BYTES
 from app.deps import ContextDep, SessionDep
-from app.web import batch, service
+from app.web import service
 from app.web.i18n import COOKIE, LANGS
 from app.web.render import render
 
@@ -30,6 +31,7 @@ STATIC_NAME: Final = re.compile(r"[a-z0-9-]+\.(?:css|js|svg)")
 ONE_YEAR: Final = 365 * 24 * 3600
 
 Text = Annotated[str | None, Query()]
+BATCH_FIELDS: Final = ("edition", "column", "date_column")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -70,39 +72,36 @@ def search_page(
 
 
 @router.get("/batch", response_class=HTMLResponse)
-def batch_page(request: Request) -> HTMLResponse:
-    """Upload a list to decode (or word that batch decoding has not landed yet)."""
-    page = service.batch_page()
+def batch_page(request: Request, session: SessionDep) -> HTMLResponse:
+    """Upload a CSV or XLSX list of designations and download it decoded."""
+    page = service.batch_page(session)
     return render(request, "batch.html", page.context, page.status)
 
 
 @router.post("/batch", response_model=None)
-async def batch_upload(
-    request: Request, context: ContextDep, session: SessionDep
-) -> HTMLResponse | Response:
-    """Decode the uploaded list and send it back as a download."""
-    if not batch.available():
-        page = service.batch_page()
-        return render(request, "batch.html", page.context, 503)
-    form = await request.form(max_files=1, max_fields=4, max_part_size=batch.MAX_UPLOAD_BYTES)
-    upload = form.get("file")
-    edition = form.get("edition")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        page = service.batch_page(service.FormError.key(422, "batch.no_file"))
-        return render(request, "batch.html", page.context, page.status)
-    content = await upload.read()
-    decoded = await run_in_threadpool(
-        batch.decode_upload,
-        context,
-        session,
-        upload.filename,
-        content,
-        edition if isinstance(edition, str) and edition else None,
+async def batch_upload(request: Request, context: ContextDep, session: SessionDep) -> Response:
+    """Decode the uploaded list and send it back as a download (or the form, saying why not)."""
+    async with request.form(max_files=1, max_fields=len(BATCH_FIELDS) + 1) as form:
+        fields = {k: v for k in BATCH_FIELDS if isinstance(v := form.get(k), str)}
+        upload = form.get("file")
+        filename: str | None = None
+        content: bytes | None = b""
+        if isinstance(upload, UploadFile) and upload.filename:
+            filename = upload.filename
+            # The parser spooled the file to disk; refuse a huge one before reading it in.
+            if (upload.size or 0) <= MAX_FILE_BYTES:
+                content = await upload.read()
+            else:
+                content = None
+    result = await run_in_threadpool(
+        service.batch_upload, context, session, filename, content, fields
     )
+    if isinstance(result, service.Page):
+        return render(request, "batch.html", result.context, result.status)
     return Response(
-        decoded.content,
-        media_type=decoded.media_type,
-        headers={"Content-Disposition": _attachment(decoded.filename)},
+        result.content,
+        media_type=result.media_type,
+        headers={"Content-Disposition": _attachment(result.filename)},
     )
 
 

@@ -232,6 +232,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "search.period_hint": ("Ví dụ: 1968, 3/1972, 27/1/1968", "For example: 1968, 3/1972"),
     "search.submit": ("Tìm", "Search"),
     "search.empty": ("Hãy nhập từ cần tìm.", "Type something to search for."),
+    "search.too_long": (
+        "Từ cần tìm quá dài (tối đa {n} ký tự).",
+        "The search text is too long (at most {n} characters).",
+    ),
     "search.count": ("Tìm thấy {n} đơn vị.", "{n} units found."),
     "search.none": (
         "Không tìm thấy đơn vị nào. Thử bớt từ hoặc bỏ bộ lọc.",
@@ -253,15 +257,34 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Upload a small CSV or Excel (XLSX) file, one designation per row (with the date of "
         "death if known), and download it decoded.",
     ),
-    "batch.unavailable": (
-        "Chức năng này đang được xây dựng, chưa dùng được. Trong lúc chờ, hãy giải mã từng "
-        "phiên hiệu ở trang Giải mã.",
-        "This is still being built and cannot be used yet. Meanwhile, decode one designation "
-        "at a time on the Decode page.",
-    ),
     "batch.file": ("Tệp danh sách (CSV hoặc XLSX)", "List file (CSV or XLSX)"),
     "batch.submit": ("Giải mã và tải về", "Decode and download"),
     "batch.no_file": ("Hãy chọn một tệp.", "Choose a file."),
+    "batch.file_hint": (
+        "Dòng đầu là tên cột. Tối đa {n} MB; danh sách lớn hơn hãy dùng lệnh phienhieu batch.",
+        "The first row names the columns. At most {n} MB; use the phienhieu batch command for "
+        "larger lists.",
+    ),
+    "batch.too_large": (
+        "Tệp lớn hơn {n} MB; danh sách lớn hơn hãy giải mã bằng lệnh phienhieu batch.",
+        "The file is larger than {n} MB; decode larger lists with the phienhieu batch command.",
+    ),
+    "batch.options": ("Chọn cột (nếu cần)", "Choose the columns (if needed)"),
+    "batch.options_hint": (
+        "Thường không cần: cột được nhận ra theo tên quen dùng như “Đơn vị”, “Đơn vị khi hy "
+        "sinh”, “Ngày hy sinh”. Ghi tên cột hoặc số thứ tự cột (1, 2, …).",
+        "Usually not needed: columns are found by their usual Vietnamese names such as "
+        "“Đơn vị”, “Ngày hy sinh”. Give a column's header or its number (1, 2, …).",
+    ),
+    "batch.column": ("Cột phiên hiệu đơn vị", "Designation column"),
+    "batch.date_column": ("Cột ngày hy sinh", "Date-of-death column"),
+    "batch.what": ("Tệp trả về", "What you get back"),
+    "batch.what_text": (
+        "Cùng tệp đó, thêm các cột “Giải mã: …”: trạng thái, đơn vị, chuỗi trực thuộc, điểm, "
+        "khả năng khác, cảnh báo và ấn bản bộ mã đã trả lời.",
+        "The same file with “Giải mã: …” columns added: status, unit, chain of command, score, "
+        "other candidates, warnings and the codebook edition that answered.",
+    ),
     # --- errors ----------------------------------------------------------------------------
     "error.title": ("Có lỗi", "Something went wrong"),
     "error.title.404": ("Không tìm thấy", "Not found"),

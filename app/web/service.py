@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.batch.service import MAX_FILE_BYTES, DecodedFile, decode_file
 from app.context import Context
 from app.db.models import UNIT_ECHELONS
 from app.decode.service import decode
@@ -20,9 +21,11 @@ from app.errors import PhienhieuError
 from app.parsing import MAX_INPUT_CHARS
 from app.parsing.dates import parse_date
 from app.units.service import unit_history
-from app.web import batch, present
+from app.web import present
 from app.web.i18n import translate
 from app.web.search import search_units
+
+MAX_QUERY_CHARS = 200
 
 # Shown under the empty form: real records from the domain brief that the sample edition knows.
 EXAMPLES = (
@@ -128,12 +131,19 @@ def search_page(
         "period": period or "",
         "edition": edition or "",
     }
-    view: dict[str, Any] = {"form": form, "echelons": UNIT_ECHELONS, "result": None}
+    view: dict[str, Any] = {
+        "form": form,
+        "echelons": UNIT_ECHELONS,
+        "result": None,
+        "max_chars": MAX_QUERY_CHARS,
+    }
     if q is None:
         return Page(view)
     error: FormError | None = None
     if not q.strip():
         error = FormError.key(422, "search.empty")
+    elif len(q) > MAX_QUERY_CHARS:  # every search reads the whole edition: keep the text short
+        error = FormError.key(422, "search.too_long", n=MAX_QUERY_CHARS)
     elif echelon and echelon not in UNIT_ECHELONS:
         error = FormError.key(422, "search.bad_echelon", value=echelon)
     else:
@@ -149,6 +159,49 @@ def search_page(
     return Page(view, error.status if error else 200, error)
 
 
-def batch_page(error: FormError | None = None) -> Page:
-    """The upload form, or word that the batch engine (issue 5) has not landed yet."""
-    return Page({"available": batch.available()}, error.status if error else 200, error)
+def batch_page(
+    session: Session, error: FormError | None = None, form: dict[str, str] | None = None
+) -> Page:
+    """The upload form for a list to decode."""
+    editions = _editions(session)
+    form = form or {}
+    view = {
+        "form": {
+            "edition": form.get("edition") or _latest_label(editions),
+            "column": form.get("column", ""),
+            "date_column": form.get("date_column", ""),
+        },
+        "editions": editions,
+        "max_megabytes": MAX_FILE_BYTES // (1024 * 1024),
+    }
+    return Page(view, error.status if error else 200, error)
+
+
+def batch_upload(
+    context: Context,
+    session: Session,
+    filename: str | None,
+    content: bytes | None,
+    form: dict[str, str],
+) -> DecodedFile | Page:
+    """The uploaded list decoded by the batch engine (issue 5), or the form saying what went wrong.
+
+    `content` None means the file was too large to read in.
+    """
+    if not filename:
+        return batch_page(session, FormError.key(422, "batch.no_file"), form)
+    if content is None:
+        megabytes = MAX_FILE_BYTES // (1024 * 1024)
+        return batch_page(session, FormError.key(413, "batch.too_large", n=megabytes), form)
+    try:
+        return decode_file(
+            context,
+            session,
+            filename,
+            content,
+            edition=form.get("edition") or None,
+            column=form.get("column") or None,
+            date_column=form.get("date_column") or None,
+        )
+    except PhienhieuError as exc:
+        return batch_page(session, FormError.of(exc), form)

@@ -7,6 +7,8 @@ Screenshots go to tests/artifacts/web/ for a person to look at.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +17,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ViewportSize
+    from playwright.sync_api import FilePayload, ViewportSize
 
     from tests.web.conftest import Watched
 
@@ -184,6 +186,25 @@ def test_keyboard_focus_order(desktop: Watched) -> None:
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.id") == "date"
+
+
+def test_batch_upload_downloads_the_decoded_list(desktop: Watched) -> None:
+    page = desktop.page
+    desktop.goto("/batch")
+    rows = "".join(f'"{c["text"]}",{c["date"]}\n' for c in BROWSER_CASES)
+    upload: FilePayload = {
+        "name": "danh sách.csv",
+        "mimeType": "text/csv",
+        "buffer": ("Đơn vị,Ngày hy sinh\n" + rows).encode("utf-8"),
+    }
+    page.get_by_label("Tệp danh sách (CSV hoặc XLSX)").set_input_files(files=upload)
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Giải mã và tải về").click()
+    download = waiting.value
+    assert download.suggested_filename == "danh sách.giai-ma.csv"
+    decoded = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8-sig"))))
+    chains = [row["Giải mã: chuỗi trực thuộc (chain)"] for row in decoded]
+    assert chains == [c["summary"] or "" for c in BROWSER_CASES]
 
 
 def test_errors_are_friendly_in_the_browser(desktop: Watched) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -17,7 +19,6 @@ from app.context import Context
 from app.main import create_app
 from app.parsing import MAX_INPUT_CHARS
 from app.settings import Settings
-from app.web import batch
 from app.web.i18n import COOKIE
 
 DATA = Path(__file__).parents[1] / "data"
@@ -209,6 +210,7 @@ def test_search_page(client: TestClient) -> None:
         ({"q": "dong", "echelon": "army"}, "Không có cấp đơn vị “army”."),
         ({"q": "dong", "period": "banana"}, "Không hiểu ngày"),
         ({"q": " "}, "Hãy nhập từ cần tìm."),
+        ({"q": "x" * 201}, "Từ cần tìm quá dài (tối đa 200 ký tự)."),
     ],
 )
 def test_search_mistakes_are_explained(
@@ -217,16 +219,57 @@ def test_search_mistakes_are_explained(
     assert message in html.unescape(_page(client, "/search", 422, **params))
 
 
-def test_batch_page_says_whether_batch_decoding_has_landed(client: TestClient) -> None:
-    page = _page(client, "/batch")
-    if batch.available():
-        assert 'enctype="multipart/form-data"' in page
-    else:
-        assert 'id="batch-unavailable"' in page
-        assert "đang được xây dựng" in page
-        response = client.post("/batch")
-        assert response.status_code == 503
-        assert 'id="batch-unavailable"' in response.text
+def _list_of_cases() -> bytes:
+    """A martyr list as a CSV: the decode cases as rows under the usual Vietnamese headers."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["STT", "Đơn vị", "Ngày hy sinh"])
+    for number, case in enumerate(CASES, 1):
+        writer.writerow([number, case["text"], case["date"]])
+    return out.getvalue().encode("utf-8")
+
+
+def test_batch_upload_gives_the_list_back_decoded(client: TestClient) -> None:
+    assert 'enctype="multipart/form-data"' in _page(client, "/batch")
+    response = client.post(
+        "/batch",
+        files={"file": ("danh sách.csv", _list_of_cases(), "text/csv")},
+        data={"edition": "sample-2026.1", "column": "", "date_column": ""},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''danh%20s%C3%A1ch.giai-ma.csv" in disposition
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r["Đơn vị"] for r in rows] == [c["text"] for c in CASES]
+    for row, case in zip(rows, CASES, strict=True):
+        assert row["Giải mã: chuỗi trực thuộc (chain)"] == (case["summary"] or ""), row
+        assert case["status"] in (None, row["Giải mã: trạng thái (status)"])
+
+
+@pytest.mark.parametrize(
+    ("files", "data", "status", "message"),
+    [
+        (None, {"edition": ""}, 422, "Hãy chọn một tệp."),
+        ({"file": ("trống.csv", b"", "text/csv")}, {}, 422, "Tệp trống"),
+        ({"file": ("ds.csv", b"a,b\n1,2\n", "text/csv")}, {"edition": "no-such"}, 404, "no-such"),
+    ],
+    ids=["no file", "empty file", "unknown edition"],
+)
+def test_batch_mistakes_are_explained_beside_the_form(
+    client: TestClient,
+    files: dict[str, tuple[str, bytes, str]] | None,
+    data: dict[str, str],
+    status: int,
+    message: str,
+) -> None:
+    response = client.post("/batch", files=files, data=data)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert message in html.unescape(response.text)
+    assert 'id="form-error"' in response.text
+    assert 'name="file"' in response.text  # the form is there to try again
 
 
 def test_static_files(client: TestClient) -> None:
