@@ -47,7 +47,7 @@ Cells = tuple[str, ...]
 def summarize(resolution: Resolution, edition_label: str) -> Cells:
     """The decode columns of one answer; no text of the record appears in them."""
     status = resolution.status.value
-    warnings = "; ".join(dict.fromkeys(w.code for w in resolution.warnings))
+    warnings = "; ".join(resolution.warning_codes)
     if not resolution.candidates:
         return (status, "", "", "", "", "", warnings, edition_label)
     best = resolution.candidates[0]

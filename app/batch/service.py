@@ -33,7 +33,7 @@ from app.batch.tables import (
     find_layout,
     neutralize,
     sniff_kind,
-    xlsx_sheets,
+    xlsx_book,
 )
 from app.context import Context
 from app.db.models import Edition
@@ -394,11 +394,10 @@ def _decode_xlsx(
 ) -> None:
     from openpyxl import Workbook
 
-    book = xlsx_sheets(source)
     result = Workbook(write_only=True)
     decoded = False
     error: PhienhieuError | None = None
-    try:
+    with xlsx_book(source) as book:
         for sheet in book.worksheets:
             target = result.create_sheet(sheet.title)
             rows = (list(r) for r in sheet.iter_rows(values_only=True))
@@ -444,8 +443,6 @@ def _decode_xlsx(
                 summary.rows += len(fitted)
                 if progress is not None:
                     progress(summary.rows, min(summary.rows / total, 1.0) if total else None)
-    finally:
-        book.close()
     if not decoded:
         if error is not None:
             raise error

@@ -18,6 +18,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -249,19 +250,29 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def xlsx_sheets(path: Path) -> Any:
-    """The workbook in read-only (streaming) mode, cached values instead of formulas."""
+@contextmanager
+def xlsx_book(path: Path) -> Iterator[Any]:
+    """The workbook in read-only (streaming) mode, cached values instead of formulas.
+
+    Opened from a file object, so a workbook is read whatever its file is called.
+    """
     import zipfile
 
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableUnreadable(
-            f"The file is not a readable XLSX workbook: {exc}.",
-            detail_vi=f"Tệp không phải sổ tính XLSX đọc được: {exc}.",
-        ) from None
+    with path.open("rb") as handle:
+        try:
+            book = load_workbook(handle, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise TableUnreadable(
+                f"The file is not a readable XLSX workbook: {exc}.",
+                detail_vi=f"Tệp không phải sổ tính XLSX đọc được: {exc}.",
+            ) from None
+        try:
+            yield book
+        finally:
+            book.close()
 
 
 def sniff_kind(path: Path, name: str | None = None) -> Kind:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Area, Assignment, ParentLink, Source, UnitRevision
@@ -30,6 +30,7 @@ from app.decode.facts import (
 from codebook.store import visible
 
 IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
+WHOLE_KEY_AFTER = 3  # a key read for some of its units this often is then read whole
 _intern = sys.intern
 
 
@@ -64,6 +65,9 @@ class EditionReader:
         self._designations: dict[str, list[AssignmentFact]] = {}
         self._children: dict[str, list[LinkFact]] = {}
         self._descendants: dict[tuple[str, int], list[LinkFact] | None] = {}
+        self._asks: dict[str, int] = {}
+        self._key_index: dict[str, dict[str, list[AssignmentFact]]] = {}
+        self._statements = self._prepare()
         self.memo: Any = None  # the decode memo of this edition (app/decode/memo.py), if any
 
     # --- row helpers ---------------------------------------------------------------------
@@ -79,7 +83,9 @@ class EditionReader:
                 select(Source.id, Source.kind, Source.citation, Source.url, Source.reliability)
             )
             # Every source ever cited; a row only cites sources valid in its edition.
-            sources = {r.id: SourceRef(r.id, r.kind, r.citation, r.url, r.reliability) for r in rows}
+            sources = {
+                r.id: SourceRef(r.id, r.kind, r.citation, r.url, r.reliability) for r in rows
+            }
             self._sources = sources
         return sources[source_id]
 
@@ -148,6 +154,34 @@ class EditionReader:
         ParentLink.note,
     )
 
+    def _prepare(self) -> dict[str, Any]:
+        """The hot statements, built once per reader (building one costs more than running it)."""
+        keys = bindparam("keys", expanding=True)
+        units = bindparam("units", expanding=True)
+        seen = visible(Assignment, self.seq)
+        return {
+            "counts": select(Assignment.match_key, func.count())
+            .where(Assignment.match_key.in_(keys), seen)
+            .group_by(Assignment.match_key),
+            "by_keys": select(*self._ASSIGNMENT_COLUMNS)
+            .where(Assignment.match_key.in_(keys), seen)
+            .order_by(Assignment.match_key, Assignment.unit_id, Assignment.id),
+            "by_key_units": select(*self._ASSIGNMENT_COLUMNS)
+            .where(Assignment.match_key == bindparam("key"), Assignment.unit_id.in_(units), seen)
+            .order_by(Assignment.unit_id, Assignment.id),
+            "parents": self._links_statement(ParentLink.unit_id, units),
+            "children": self._links_statement(ParentLink.parent_id, units),
+        }
+
+    def _links_statement(self, column: Any, units: Any) -> Any:
+        return (
+            select(*self._LINK_COLUMNS, column.label("anchor"))
+            .where(column.in_(units), visible(ParentLink, self.seq))
+            .order_by(
+                ParentLink.valid_from.asc().nulls_first(), ParentLink.unit_id, ParentLink.parent_id
+            )
+        )
+
     # --- assignments ---------------------------------------------------------------------
 
     def key_counts(self, keys: tuple[str, ...]) -> dict[str, int]:
@@ -158,11 +192,7 @@ class EditionReader:
             def load(session: Session) -> dict[str, int]:
                 found = dict.fromkeys(missing, 0)
                 for chunk in _chunks(missing):
-                    rows = session.execute(
-                        select(Assignment.match_key, func.count())
-                        .where(Assignment.match_key.in_(chunk), visible(Assignment, self.seq))
-                        .group_by(Assignment.match_key)
-                    )
+                    rows = session.execute(self._statements["counts"], {"keys": chunk})
                     for key, count in rows:
                         found[key] = count
                 return found
@@ -177,11 +207,7 @@ class EditionReader:
             def load(session: Session) -> dict[str, list[AssignmentFact]]:
                 found: dict[str, list[AssignmentFact]] = {k: [] for k in missing}
                 for chunk in _chunks(missing):
-                    rows = session.execute(
-                        select(*self._ASSIGNMENT_COLUMNS)
-                        .where(Assignment.match_key.in_(chunk), visible(Assignment, self.seq))
-                        .order_by(Assignment.match_key, Assignment.unit_id, Assignment.id)
-                    )
+                    rows = session.execute(self._statements["by_keys"], {"keys": chunk})
                     for row in rows:
                         found[row.match_key].append(self._assignment(session, row))
                 return found
@@ -195,9 +221,17 @@ class EditionReader:
 
     def assignments_of_units(self, key: str, unit_ids: Sequence[str]) -> list[AssignmentFact]:
         """The assignments of `key` held by any of `unit_ids`, in (unit, row) order."""
+        asks = self._asks[key] = self._asks.get(key, 0) + 1
+        if key not in self._by_key and asks >= WHOLE_KEY_AFTER:
+            self.assignments((key,))  # asked often: one read of the whole key beats many
         if key in self._by_key:
-            wanted = set(unit_ids)
-            return [f for f in self._by_key[key] if f.unit_id in wanted]
+            index = self._key_index.get(key)
+            if index is None:
+                index = {}
+                for fact in self._by_key[key]:
+                    index.setdefault(fact.unit_id, []).append(fact)
+                self._key_index[key] = index
+            return [f for uid in sorted(set(unit_ids)) for f in index.get(uid, ())]
         per_unit = self._by_key_unit.setdefault(key, {})
         asked = self._asked.setdefault(key, set())
         missing = sorted(set(unit_ids) - asked)
@@ -207,13 +241,7 @@ class EditionReader:
                 found: dict[str, list[AssignmentFact]] = {}
                 for chunk in _chunks(missing):
                     rows = session.execute(
-                        select(*self._ASSIGNMENT_COLUMNS)
-                        .where(
-                            Assignment.match_key == key,
-                            Assignment.unit_id.in_(chunk),
-                            visible(Assignment, self.seq),
-                        )
-                        .order_by(Assignment.unit_id, Assignment.id)
+                        self._statements["by_key_units"], {"key": key, "units": chunk}
                     )
                     for row in rows:
                         found.setdefault(row.unit_id, []).append(self._assignment(session, row))
@@ -298,7 +326,9 @@ class EditionReader:
         self._load_units(unit_ids)
         return [self._units[u] for u in unit_ids]
 
-    def _load_links(self, column: Any, cache: dict[str, list[LinkFact]], ids: Sequence[str]) -> None:
+    def _load_links(
+        self, statement: str, cache: dict[str, list[LinkFact]], ids: Sequence[str]
+    ) -> None:
         missing = [u for u in dict.fromkeys(ids) if u not in cache]
         if not missing:
             return
@@ -306,15 +336,7 @@ class EditionReader:
         def load(session: Session) -> dict[str, list[LinkFact]]:
             found: dict[str, list[LinkFact]] = {u: [] for u in missing}
             for chunk in _chunks(missing):
-                rows = session.execute(
-                    select(*self._LINK_COLUMNS, column.label("anchor"))
-                    .where(column.in_(chunk), visible(ParentLink, self.seq))
-                    .order_by(
-                        ParentLink.valid_from.asc().nulls_first(),
-                        ParentLink.unit_id,
-                        ParentLink.parent_id,
-                    )
-                )
+                rows = session.execute(self._statements[statement], {"units": chunk})
                 for row in rows:
                     found[row.anchor].append(self._link(session, row))
             return found
@@ -324,18 +346,18 @@ class EditionReader:
     def parents(self, unit_id: str) -> list[LinkFact]:
         """Links from `unit_id` up to its parents, over all periods."""
         if unit_id not in self._parents:
-            self._load_links(ParentLink.unit_id, self._parents, [unit_id])
+            self._load_links("parents", self._parents, [unit_id])
         return self._parents[unit_id]
 
     def children(self, unit_id: str) -> list[LinkFact]:
         """Links from the units under `unit_id`, over all periods."""
         if unit_id not in self._children:
-            self._load_links(ParentLink.parent_id, self._children, [unit_id])
+            self._load_links("children", self._children, [unit_id])
         return self._children[unit_id]
 
     def children_of(self, unit_ids: Sequence[str]) -> dict[str, list[LinkFact]]:
         """`children` of many units, in one query per few hundred."""
-        self._load_links(ParentLink.parent_id, self._children, unit_ids)
+        self._load_links("children", self._children, unit_ids)
         return {u: self._children[u] for u in unit_ids}
 
     def descendant_links(self, root: str, limit: int) -> list[LinkFact] | None:
@@ -373,7 +395,7 @@ class EditionReader:
             if not level:
                 break
             seen.update(level)
-            self._load_links(ParentLink.unit_id, self._parents, level)
+            self._load_links("parents", self._parents, level)
             self._load_units(level)
             self._load_areas(level)
             level = [link.parent_id for u in level for link in self._parents[u]]

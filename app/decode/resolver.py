@@ -18,8 +18,10 @@ each element that contradicts the chain.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from app.decode.facts import (
@@ -180,15 +182,43 @@ class Unresolved:
         return {"element": self.element, "text": self.text, "reason": self.reason}
 
 
+Pending = tuple[str, Callable[[], Notice]]  # a notice's code, and how to word it
+
+
+def _same(notice: Notice) -> Notice:
+    return notice
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     score: float
     chain: tuple[ChainLink, ...]
     unresolved: tuple[Unresolved, ...]
-    reasons: tuple[Notice, ...]
-    warnings: tuple[Notice, ...]
+    pending_reasons: tuple[Pending, ...]
+    pending_warnings: tuple[Pending, ...]
     explained: frozenset[int] = field(default_factory=frozenset)
     min_fit: Fit = Fit.INSIDE
+    _worded: dict[str, tuple[Notice, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @property
+    def reasons(self) -> tuple[Notice, ...]:
+        if "reasons" not in self._worded:
+            self._worded["reasons"] = tuple(word() for _, word in self.pending_reasons)
+        return self._worded["reasons"]
+
+    @property
+    def warnings(self) -> tuple[Notice, ...]:
+        if "warnings" not in self._worded:
+            worded = (word() for _, word in self.pending_warnings)
+            self._worded["warnings"] = tuple(dict.fromkeys(worded))
+        return self._worded["warnings"]
+
+    @property
+    def warning_codes(self) -> tuple[str, ...]:
+        """The codes of `warnings`, in order, without wording them."""
+        return tuple(dict.fromkeys(code for code, _ in self.pending_warnings))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -204,7 +234,18 @@ class Candidate:
 class Resolution:
     status: Status
     candidates: tuple[Candidate, ...]
-    warnings: tuple[Notice, ...]
+    notices: tuple[Notice, ...] = ()  # the warnings when there is no candidate
+
+    @property
+    def warnings(self) -> tuple[Notice, ...]:
+        """The best candidate's warnings (or why there is none)."""
+        return self.candidates[0].warnings if self.candidates else self.notices
+
+    @property
+    def warning_codes(self) -> tuple[str, ...]:
+        if self.candidates:
+            return self.candidates[0].warning_codes
+        return tuple(dict.fromkeys(n.code for n in self.notices))
 
 
 def format_vi(value: dt.date, precision: str | None) -> str:
@@ -301,7 +342,7 @@ class _Resolver:
                 f"{unknown} not found in this codebook edition.",
             )
             return Resolution(Status.UNRESOLVED, (), (notice,))
-        return Resolution(self._status(candidates), candidates, candidates[0].warnings)
+        return Resolution(self._status(candidates), candidates)
 
     def _read(self, keys_of: dict[int, tuple[str, ...]]) -> None:
         """Read the codebook's readings of every element.
@@ -343,7 +384,9 @@ class _Resolver:
                 target.facts = [(f, fb) for key, fb in chosen[i] for f in found.get(key, [])]
             self.info[i] = target
         narrow = [t for t in self.info.values() if t.total <= WIDE and t.facts]
-        for target in self.info.values():
+        # Largest first: a wide element narrowed to a few units narrows the smaller ones in turn
+        # ("C3, D4, E9068": D4 under E9068, then C3 under that D4).
+        for target in sorted(self.info.values(), key=lambda t: -t.index):
             if target.total <= WIDE:
                 continue
             below = self._below(target, narrow)
@@ -364,6 +407,8 @@ class _Resolver:
                 ]
             if target.sampled or not target.facts:
                 self._notices.append(_too_many(target))
+            elif len(target.facts) <= WIDE:
+                narrow = sorted([*narrow, target], key=lambda t: t.index)
         for target in self.info.values():
             for pos, (fact, _) in enumerate(target.facts):
                 target.by_unit.setdefault(fact.unit_id, []).append(pos)
@@ -483,10 +528,12 @@ class _Resolver:
         on_chain: dict[str, list[Match]] = {anchor.assignment.unit_id: [anchor]}
         explained = {anchor.element}
         unresolved: list[Unresolved] = []
-        reasons: list[Notice] = [self._matched_reason(anchor)]
-        warnings: list[Notice] = [*self.parse.warnings, *self._notices]
+        # Notices are worded only when read (a batch summary needs only their codes).
+        reasons: list[Pending] = [("matched", partial(self._matched_reason, anchor))]
+        warnings: list[Pending] = [(n.code, partial(_same, n)) for n in self.parse.warnings]
+        warnings.extend((n.code, partial(_same, n)) for n in self._notices)
         if anchor.by_fallback:
-            warnings.append(_suffix_notice(anchor))
+            warnings.append(("suffix_ignored", partial(_suffix_notice, anchor)))
 
         for i in self.targets:
             if i == anchor.element:
@@ -502,9 +549,9 @@ class _Resolver:
                 best = max(here, key=lambda m: FIT_WEIGHT[m.fit])
                 on_chain.setdefault(best.assignment.unit_id, []).append(best)
                 explained.add(i)
-                reasons.append(self._matched_reason(best))
+                reasons.append(("matched", partial(self._matched_reason, best)))
                 if best.by_fallback:
-                    warnings.append(_suffix_notice(best))
+                    warnings.append(("suffix_ignored", partial(_suffix_notice, best)))
                 continue
             if not known:
                 unresolved.append(Unresolved(i, elements[i].text, "not_in_codebook"))
@@ -512,10 +559,12 @@ class _Resolver:
             anachronism = self._anachronism(i)
             if anachronism is not None and self.when is not None:
                 unresolved.append(Unresolved(i, elements[i].text, "anachronistic"))
-                warnings.append(self._anachronism_notice(anachronism))
+                warnings.append(
+                    ("anachronistic_parent", partial(self._anachronism_notice, anachronism))
+                )
             else:
                 unresolved.append(Unresolved(i, elements[i].text, "contradicts_chain"))
-                reasons.append(self._contradiction(i, path))
+                reasons.append(("contradicts_chain", partial(self._contradiction, i, path)))
 
         links: list[ChainLink] = []
         weights_fit: list[float] = []
@@ -531,9 +580,9 @@ class _Resolver:
                 weights_fit.append(weight)
                 weights_ver.append(VERIFICATION_WEIGHT.get(m.assignment.verification, 0.5))
                 if m.fit is Fit.OUTSIDE:
-                    warnings.append(self._out_of_period(m))
+                    warnings.append(("code_out_of_period", partial(self._out_of_period, m)))
                 elif m.fit is Fit.BOUNDARY:
-                    warnings.append(self._boundary(m))
+                    warnings.append(("code_period_boundary", partial(self._boundary, m)))
             parent_fit = link.validity.fit(self.when) if link else None
             if link is not None and depth < top_needed:
                 # Links between explained elements carry the answer; weigh them too.
@@ -545,7 +594,7 @@ class _Resolver:
             )
             links.append(ChainLink(unit, existence, matched, link, parent_fit, areas))
             if link is not None and parent_fit is not None:
-                reasons.append(self._link_reason(unit, link))
+                reasons.append(("parent_link", partial(self._link_reason, unit, link)))
 
         # Elements the codebook knows but this chain does not explain weigh fully; elements
         # the codebook does not know at all (most companies) only lower the score a little.
@@ -562,8 +611,8 @@ class _Resolver:
             score=score,
             chain=tuple(links),
             unresolved=tuple(sorted(unresolved, key=lambda u: u.element)),
-            reasons=tuple(reasons),
-            warnings=tuple(dict.fromkeys(warnings)),
+            pending_reasons=tuple(reasons),
+            pending_warnings=tuple(warnings),
             explained=frozenset(explained),
             min_fit=min_fit,
         )

@@ -84,11 +84,11 @@ def chosen_edition(context: Context, ref: str | int | None) -> Edition:
 
 
 def _uses_date_wording(resolution: Resolution) -> bool:
-    notices = [*resolution.warnings]
+    codes = {*resolution.warning_codes}
     for candidate in resolution.candidates:
-        notices.extend(candidate.warnings)
-        notices.extend(candidate.reasons)
-    return any(n.code in DATE_WORDED for n in notices)
+        codes.update(code for code, _ in candidate.pending_warnings)
+        codes.update(code for code, _ in candidate.pending_reasons)
+    return not codes.isdisjoint(DATE_WORDED)
 
 
 def answer_json(context: Context, edition: Edition, text: str, date: str | None) -> bytes:

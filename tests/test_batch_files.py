@@ -1,0 +1,280 @@
+"""Martyr lists as files, on SQLite and PostgreSQL: encodings, layouts, safety, reuse of work.
+
+The rows come from data/decode_golden.jsonl: every decoded row must say what a single
+decode of the same designation and date says.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from app.batch.errors import NoDesignationColumn, TableUnreadable
+from app.batch.rows import DECODE_COLUMNS, RowDecoder, summarize
+from app.batch.service import decode_file, decode_table
+from app.batch.tables import detect_encoding, find_layout, neutralize, sniff_delimiter
+from app.context import Context
+from app.decode.resolver import resolve
+from app.decode.service import answer_json, chosen_edition, decode
+from app.errors import PhienhieuError
+from app.parsing import parse
+from app.parsing.dates import parse_date
+
+DATA = Path(__file__).parent / "data"
+
+
+def _jsonl(name: str) -> list[dict[str, Any]]:
+    lines = (DATA / name).read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+GOLDEN = _jsonl("decode_golden.jsonl")
+HEADERS = _jsonl("batch_headers.jsonl")
+NEUTRALIZE = _jsonl("batch_neutralize.jsonl")
+HEADER = ["STT", "Họ và tên", "Đơn vị khi hy sinh", "Ngày hy sinh"]
+STATUS = DECODE_COLUMNS.index("Giải mã: trạng thái (status)")
+
+
+def _rows() -> list[list[str]]:
+    return [
+        [str(i), f"Liệt sĩ mẫu {i}", case["text"], case["date"] or ""]
+        for i, case in enumerate(GOLDEN, 1)
+    ]
+
+
+def _expected(context: Context) -> list[str]:
+    out = []
+    for case in GOLDEN:
+        with context.session() as session:
+            out.append(decode(context, session, case["text"], case["date"], None)["status"])
+    return out
+
+
+def _cp1258(text: str) -> bytes:
+    """Vietnamese as Windows-1258 writes it: base letters with the tone as a combining mark."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        base, *marks = unicodedata.normalize("NFD", char)
+        shape = [m for m in marks if m in "\u0302\u0306\u031b"]  # â ă ơ keep their shape
+        tone = [m for m in marks if m not in shape]
+        out += unicodedata.normalize("NFC", base + "".join(shape)).encode("cp1258")
+        out += "".join(tone).encode("cp1258")
+    return bytes(out)
+
+
+def _csv(rows: list[list[str]], delimiter: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle, delimiter=sniff_delimiter(path.read_text("utf-8-sig"))))
+
+
+ENCODINGS = {
+    "utf-8": lambda text: text.encode("utf-8"),
+    "utf-8 with BOM": lambda text: text.encode("utf-8-sig"),
+    "utf-16 (Excel's Unicode text)": lambda text: text.encode("utf-16"),
+    "windows-1258": _cp1258,
+}
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_list_decodes_as_single_decodes_do(
+    sample_context: Context, tmp_path: Path, encoding: str, delimiter: str
+) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(ENCODINGS[encoding](_csv([HEADER, *_rows()], delimiter)))
+    summary = decode_table(sample_context, source, out)
+    written = _read_csv(out)
+    assert written[0] == HEADER + list(DECODE_COLUMNS)
+    assert [r[:4] for r in written[1:]] == _rows()  # every original cell kept, in order
+    assert [r[4 + STATUS] for r in written[1:]] == _expected(sample_context)
+    assert summary.rows == len(GOLDEN)
+    assert sum(summary.statuses.values()) == len(GOLDEN)
+    assert summary.designation_column == "Đơn vị khi hy sinh"
+    assert summary.date_column == "Ngày hy sinh"
+
+
+def test_xlsx_list_keeps_cells_and_sheets(sample_context: Context, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Danh sách"
+    sheet.append(["DANH SÁCH LIỆT SĨ (mẫu)"])
+    sheet.append(HEADER)
+    for row in _rows():
+        sheet.append([int(row[0]), row[1], row[2], row[3]])
+    notes = book.create_sheet("Ghi chú")
+    notes.append([None, 42])
+    text_cell = notes.cell(row=1, column=1)
+    text_cell.value = "=1+1 typed as text"
+    text_cell.data_type = "s"  # text a user typed, which Excel would run if it lost its type
+    source, out = tmp_path / "in.xlsx", tmp_path / "out.xlsx"
+    book.save(source)
+    summary = decode_table(sample_context, source, out)
+    result = load_workbook(out, read_only=True)
+    assert result.sheetnames == ["Danh sách", "Ghi chú"]
+    rows = [list(r) for r in result["Danh sách"].iter_rows(values_only=True)]
+    assert rows[0][0] == "DANH SÁCH LIỆT SĨ (mẫu)"
+    assert rows[1] == HEADER + list(DECODE_COLUMNS)
+    assert [r[0] for r in rows[2:]] == list(range(1, len(GOLDEN) + 1))  # numbers stay numbers
+    assert [r[4 + STATUS] for r in rows[2:]] == _expected(sample_context)
+    assert [list(r) for r in result["Ghi chú"].iter_rows(values_only=True)] == [
+        ["'=1+1 typed as text", 42]
+    ]
+    result.close()
+    assert summary.rows == len(GOLDEN)
+
+
+def test_formula_prefixed_cells_are_neutralised(sample_context: Context, tmp_path: Path) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows = [HEADER, ["1", '=HYPERLINK("http://x","bấm")', "@C9, D6", "=1968"]]
+    source.write_text(_csv(rows, ","), "utf-8")
+    decode_table(sample_context, source, out)
+    written = _read_csv(out)
+    assert written[1][:4] == ["1", '\'=HYPERLINK("http://x","bấm")', "'@C9, D6", "'=1968"]
+    assert all(not c or c[0] not in "=+-@" for row in written for c in row)
+
+
+@pytest.mark.parametrize("case", NEUTRALIZE, ids=[c["in"] for c in NEUTRALIZE])
+def test_neutralize(case: dict[str, str]) -> None:
+    assert neutralize(case["in"]) == case["out"]
+
+
+@pytest.mark.parametrize("case", HEADERS, ids=[c["case"] for c in HEADERS])
+def test_layout_from_headers(case: dict[str, Any]) -> None:
+    if "error" in case:
+        with pytest.raises(PhienhieuError) as caught:
+            find_layout(case["rows"], case.get("column"), case.get("date_column"))
+        assert caught.value.slug == case["error"]
+        assert caught.value.detail_vi != caught.value.detail
+        return
+    layout = find_layout(case["rows"], case.get("column"), case.get("date_column"))
+    assert (layout.header_row, layout.designation, layout.date) == (
+        case["header_row"],
+        case["designation"],
+        case["date"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        (b"", TableUnreadable),
+        (b"   \r\n", TableUnreadable),
+        ("Họ tên,Quê quán\nA,B\n".encode(), NoDesignationColumn),
+        ('Đơn vị,Ngày hy sinh\n"C9, D6,1968\n'.encode(), TableUnreadable),  # quote never closed
+        ("Đơn vị,Ngày hy sinh\nC9,1968,x,y\n".encode(), TableUnreadable),  # more cells than header
+        (b"PK\x03\x04 not really a workbook", TableUnreadable),
+    ],
+    ids=["empty", "blank", "no column", "unclosed quote", "row too wide", "broken xlsx"],
+)
+def test_unreadable_files_are_refused_and_nothing_is_written(
+    sample_context: Context, tmp_path: Path, content: bytes, error: type[PhienhieuError]
+) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(content)
+    with pytest.raises(error) as caught:
+        decode_table(sample_context, source, out)
+    assert caught.value.detail_vi != caught.value.detail
+    assert list(tmp_path.iterdir()) == [source]  # no output, no partial file left behind
+
+
+def test_trailing_delimiter_and_short_rows_are_accepted(
+    sample_context: Context, tmp_path: Path
+) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("Đơn vị;Ngày hy sinh;Ghi chú\nCông trường 9;1968;;\nB3\n", "utf-8")
+    decode_table(sample_context, source, out)
+    written = _read_csv(out)
+    assert [r[:3] for r in written[1:]] == [["Công trường 9", "1968", ""], ["B3", "", ""]]
+    assert [r[3] for r in written[1:]] == ["resolved", "resolved"]
+
+
+def test_bad_rows_say_why_and_the_rest_decodes(sample_context: Context, tmp_path: Path) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows = [HEADER, ["1", "a", "C" * 501, "1968"], ["2", "b", "B3", "32/13/1970"]]
+    rows.append(["3", "c", "Công trường 9", "1968"])
+    source.write_text(_csv(rows, ","), "utf-8")
+    summary = decode_table(sample_context, source, out)
+    written = _read_csv(out)
+    assert [r[4] for r in written[1:]] == ["error", "error", "resolved"]
+    assert written[1][4 + 6].startswith("input-too-long")
+    assert written[2][4 + 6].startswith("invalid-date")
+    assert summary.statuses == {"error": 2, "resolved": 1}
+
+
+def test_unresolved_codes_are_counted_for_curators(sample_context: Context, tmp_path: Path) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    rows = [HEADER] + [[str(i), "x", "KBM", "1968"] for i in range(3)]
+    rows += [["9", "y", "kbm", ""], ["10", "z", "Công trường 9", "1968"]]
+    source.write_text(_csv(rows, ","), "utf-8")
+    summary = decode_table(sample_context, source, out)
+    assert summary.top_unresolved() == [("KBM", 4)]
+
+
+def test_two_workers_write_what_one_writes(sample_context: Context, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    decode_table(sample_context, source, one, workers=1)
+    summary = decode_table(sample_context, source, two, workers=2)
+    assert summary.workers == 2
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_decode_file_in_memory(sample_context: Context) -> None:
+    content = _csv([HEADER, *_rows()], ";").encode("utf-8-sig")
+    with sample_context.session() as session:
+        decoded = decode_file(sample_context, session, "Danh sách.csv", content)
+    assert decoded.filename == "Danh sách.giai-ma.csv"
+    assert decoded.media_type.startswith("text/csv")
+    assert decoded.summary.rows == len(GOLDEN)
+    assert decoded.content.startswith(b"\xef\xbb\xbf")
+
+
+def test_encoding_detection() -> None:
+    assert detect_encoding("Đơn vị".encode("utf-8-sig")) == "utf-8-sig"
+    assert detect_encoding("Đơn vị".encode("utf-16")) == "utf-16"
+    assert detect_encoding("Đơn vị".encode()) == "utf-8"
+    assert detect_encoding("Đơn vị".encode()[:-1]) == "utf-8"  # a character cut by the sample
+    assert detect_encoding(_cp1258("Đơn vị khi hy sinh, Ngày hy sinh")) == "cp1258"
+
+
+# --- work done once gives the answers work done each time gives -----------------------------
+
+DATES = [None, "1950", "1962", "1964", "1/1964", "1965", "2/9/1965", "3/9/1965", "27/1/1968"]
+DATES += ["1968", "T3/1968", "1972", "1975", "26/3/1975", "25/3/1975", "1976", "1961-1966"]
+
+
+def test_reused_answers_equal_fresh_ones(sample_context: Context) -> None:
+    """Every golden text at many dates, in an order that reuses answers across dates."""
+    edition = chosen_edition(sample_context, None)
+    rows = RowDecoder(sample_context, edition)
+    texts = sorted({c["text"] for c in GOLDEN})
+    cases = [(t, d) for d in DATES for t in texts] + [(t, d) for t in texts for d in DATES]
+    for text, date in cases:
+        with sample_context.session() as session:
+            fresh = decode(sample_context, session, text, date, None)
+        reused = json.loads(answer_json(sample_context, edition, text, date))
+        assert reused == fresh, (text, date)
+        when = parse_date(date)
+        alone = summarize(resolve(parse(text), when, sample_context.reader(edition)), edition.label)
+        assert rows.cells(text, date or "") == alone, (text, date)
+    assert rows.resolved < len(cases) / 2  # most answers were reused, not recomputed
