@@ -310,6 +310,8 @@ def detect_legacy(text: str) -> LegacyEncoding | None:
     if any(ord(c) > 0xFF and unicodedata.category(c)[0] in "LM" for c in text):
         return None  # a letter or combining mark beyond Latin-1: already Unicode
     before = _oddity(text)
+    if before == 0:
+        return None  # nothing a decoding could remove, so no gain: ordinary Vietnamese
     gains: dict[LegacyEncoding, int] = {}
     for encoding in LegacyEncoding:
         decoded = from_legacy(text, encoding)
