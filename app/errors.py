@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class PhienhieuError(Exception):
@@ -73,3 +73,57 @@ class BundleInvalid(PhienhieuError):
     status = 422
     slug = "bundle-invalid"
     title = "Codebook bundle is invalid"
+
+
+# --- Curation, keys and editions (issue 4) ---------------------------------------------------
+
+
+class NotAuthenticated(PhienhieuError):
+    """No API key, or one that is unknown or revoked."""
+
+    status = 401
+    slug = "not-authenticated"
+    title = "API key missing or not valid"
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="phienhieu"'}
+
+
+class Forbidden(PhienhieuError):
+    status = 403
+    slug = "forbidden"
+    title = "The key's role does not allow this"
+
+
+class Conflict(PhienhieuError):
+    """The request does not fit the current state (a draft is open, a row is already disputed …)."""
+
+    status = 409
+    slug = "conflict"
+    title = "Conflict with the current state"
+
+
+class NotFound(PhienhieuError):
+    """A submission, key or codebook row that does not exist."""
+
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class SubmissionInvalid(PhienhieuError):
+    """A proposal or its evidence failed validation; `extra["problems"]` lists every problem."""
+
+    status = 422
+    slug = "submission-invalid"
+    title = "Submission is not valid"
+
+
+class PayloadTooLarge(PhienhieuError):
+    status = 413
+    slug = "payload-too-large"
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(PhienhieuError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported media type"

@@ -56,7 +56,7 @@ def install(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: PhienhieuError) -> Response:
         if not is_api(request):
             return error_page(request, exc.status, exc.detail, exc.detail_vi)
-        return problem(
+        response = problem(
             exc.status,
             exc.slug,
             exc.title,
@@ -65,6 +65,8 @@ def install(app: FastAPI) -> None:
             exc.detail_vi,
             **exc.extra,
         )
+        response.headers.update(getattr(exc, "headers", {}))  # e.g. WWW-Authenticate on 401
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import tomllib
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +31,11 @@ from app.parsing.dates import parse_bound
 from app.parsing.keys import element_keys
 
 SAMPLE_BUNDLE = Path(__file__).resolve().parent / "sample"
+META = "bundle.toml"
+# A label names an edition in URLs and citations; all digits would read as a sequence number.
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# An uploaded bundle, unpacked, may not exceed this (the national codebook is ~10^6 rows).
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -162,13 +169,44 @@ def render_csv(row_type: type[Row], rows: Iterable[Row]) -> str:
     return out.getvalue()
 
 
+def bundle_files(bundle: Bundle) -> dict[str, str]:
+    """The files of `bundle` by name; rows sorted so equal content gives equal files."""
+    meta = f"label = {_toml_str(bundle.label)}\nnote = {_toml_str(bundle.note)}\n"
+    files = {META: meta}
+    for name, rows in bundle.tables().items():
+        files[name] = render_csv(type_of(name), sorted(rows))
+    return files
+
+
 def write_bundle(bundle: Bundle, folder: Path) -> None:
     """Write `bundle` as a folder; rows sorted so equal content gives equal files."""
     folder.mkdir(parents=True, exist_ok=True)
-    meta = f"label = {_toml_str(bundle.label)}\nnote = {_toml_str(bundle.note)}\n"
-    (folder / "bundle.toml").write_text(meta, encoding="utf-8")
-    for name, rows in bundle.tables().items():
-        (folder / name).write_text(render_csv(type_of(name), sorted(rows)), encoding="utf-8")
+    for name, text in bundle_files(bundle).items():
+        (folder / name).write_bytes(text.encode("utf-8"))
+
+
+def bundle_zip(bundle: Bundle) -> bytes:
+    """The bundle as a zip of its files, byte for byte the same for the same bundle."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in bundle_files(bundle).items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, text.encode("utf-8"), compresslevel=9)
+    return out.getvalue()
+
+
+def label_problem(label: str) -> str | None:
+    """Why `label` cannot name an edition, or None if it can."""
+    if not LABEL_PATTERN.fullmatch(label):
+        return (
+            f"{label!r} is not a label: 1 to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    if label.isdigit():
+        return f"{label!r} is all digits and would read as an edition number; add a letter or dot"
+    return None
 
 
 def _toml_str(value: str) -> str:
@@ -178,27 +216,81 @@ def _toml_str(value: str) -> str:
 
 def read_bundle(folder: Path, *, label: str | None = None) -> Bundle:
     """Read and validate a bundle folder. Raises BundleInvalid listing every problem."""
-    problems: list[Problem] = []
-    meta: dict[str, Any] = {}
-    meta_path = folder / "bundle.toml"
     if not folder.is_dir():
         raise BundleInvalid(
             f"{folder} is not a folder",
             detail_vi=f"{folder} không phải là một thư mục",
             extra={"problems": [Problem(str(folder), 0, "", "not a folder").to_json()]},
         )
-    if meta_path.is_file():
+    files = {}
+    for name in (META, *dict(FILES)):
+        if (folder / name).is_file():
+            files[name] = (folder / name).read_bytes()
+    return bundle_from_files(files, label=label)
+
+
+def bundle_from_zip(data: bytes, *, label: str | None = None) -> Bundle:
+    """Read and validate a zipped bundle: its files at the top or in one folder."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise _invalid([Problem("(upload)", 0, "", f"not a zip file: {exc}")]) from None
+    wanted = {META, *dict(FILES)}
+    chosen: dict[str, zipfile.ZipInfo] = {}
+    problems: list[Problem] = []
+    for member in members:
+        name = member.filename.rsplit("/", 1)[-1]
+        if name not in wanted:
+            continue  # notes and other files travel with bundles and are not read
+        if name in chosen:
+            problems.append(Problem(name, 0, "", "appears twice in the zip file"))
+        chosen[name] = member
+    if sum(m.file_size for m in chosen.values()) > MAX_BUNDLE_BYTES:
+        problems.append(
+            Problem("(upload)", 0, "", f"unpacks to more than {MAX_BUNDLE_BYTES} bytes")
+        )
+    if problems:
+        raise _invalid(problems)
+    try:
+        files = {name: archive.read(member) for name, member in chosen.items()}
+    except (zipfile.BadZipFile, NotImplementedError, OSError) as exc:
+        raise _invalid([Problem("(upload)", 0, "", f"cannot unpack: {exc}")]) from None
+    return bundle_from_files(files, label=label)
+
+
+def bundle_from_json(document: Any, *, label: str | None = None) -> Bundle:
+    """Read and validate a bundle sent as JSON: {"files": {"units.csv": "…", …}}."""
+    files = document.get("files") if isinstance(document, dict) else None
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+    ):
+        raise _invalid(
+            [Problem("(upload)", 0, "files", 'expected {"files": {file name: CSV text}}')]
+        )
+    return bundle_from_files(files, label=label)
+
+
+def bundle_from_files(files: Mapping[str, bytes | str], *, label: str | None = None) -> Bundle:
+    """Read and validate a bundle given as file contents by name (bundle.toml, sources.csv …)."""
+    problems: list[Problem] = []
+    meta: dict[str, Any] = {}
+    raw_meta = files.get(META)
+    if raw_meta is not None:
         try:
-            meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+            text = raw_meta.decode("utf-8") if isinstance(raw_meta, bytes) else raw_meta
+            meta = tomllib.loads(text)
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            problems.append(Problem("bundle.toml", 0, "", f"not valid TOML: {exc}"))
+            problems.append(Problem(META, 0, "", f"not valid TOML: {exc}"))
     edition_label = label or str(meta.get("label") or "")
     if not edition_label:
-        problems.append(Problem("bundle.toml", 0, "label", "an edition label is required"))
+        problems.append(Problem(META, 0, "label", "an edition label is required"))
+    elif (why := label_problem(edition_label)) is not None:
+        problems.append(Problem(META, 0, "label", why))
 
     tables: dict[str, list[tuple[int, Row]]] = {}
     for name, row_type in FILES:
-        tables[name] = _read_table(folder / name, name, row_type, problems)
+        tables[name] = _read_table(files.get(name), name, row_type, problems)
 
     bundle = Bundle(
         label=edition_label,
@@ -213,23 +305,27 @@ def read_bundle(folder: Path, *, label: str | None = None) -> Bundle:
     )
     problems.extend(_check_rows(tables))
     if problems:
-        raise BundleInvalid(
-            f"The bundle has {len(problems)} problem(s); nothing was imported.",
-            detail_vi=f"Gói dữ liệu có {len(problems)} lỗi; không có gì được nhập.",
-            extra={"problems": [p.to_json() for p in problems]},
-        )
+        raise _invalid(problems)
     return bundle
 
 
+def _invalid(problems: Sequence[Problem]) -> BundleInvalid:
+    return BundleInvalid(
+        f"The bundle has {len(problems)} problem(s); nothing was imported.",
+        detail_vi=f"Gói dữ liệu có {len(problems)} lỗi; không có gì được nhập.",
+        extra={"problems": [p.to_json() for p in problems]},
+    )
+
+
 def _read_table(
-    path: Path, name: str, row_type: type[Row], problems: list[Problem]
+    raw: bytes | str | None, name: str, row_type: type[Row], problems: list[Problem]
 ) -> list[tuple[int, Row]]:
     columns = [f.name for f in fields(row_type)]
-    if not path.is_file():
+    if raw is None:
         problems.append(Problem(name, 0, "", "file is missing"))
         return []
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         problems.append(Problem(name, 0, "", f"not UTF-8 text: {exc}"))
         return []
@@ -257,7 +353,22 @@ def _read_table(
     return rows
 
 
-def _check_rows(tables: dict[str, list[tuple[int, Row]]]) -> list[Problem]:
+def check_bundle(bundle: Bundle, *, parse_codes: bool = True) -> list[Problem]:
+    """Every problem of a bundle built in memory, placed on the lines of its exported files.
+
+    `parse_codes=False` skips re-parsing codes, for content whose match keys were
+    computed when it was written (the slow part on a national-size codebook).
+    """
+    tables: dict[str, list[tuple[int, Row]]] = {
+        name: [(line, row) for line, row in enumerate(sorted(rows), start=2)]
+        for name, rows in bundle.tables().items()
+    }
+    return _check_rows(tables, parse_codes=parse_codes)
+
+
+def _check_rows(
+    tables: dict[str, list[tuple[int, Row]]], *, parse_codes: bool = True
+) -> list[Problem]:
     problems: list[Problem] = []
     source_ids = _unique_ids("sources.csv", tables["sources.csv"], problems)
     unit_ids = _unique_ids("units.csv", tables["units.csv"], problems)
@@ -318,6 +429,8 @@ def _check_rows(tables: dict[str, list[tuple[int, Row]]]) -> list[Problem]:
         ref("assignments.csv", line, "unit", row.unit, unit_ids, "unit")
         need("assignments.csv", line, "kind", row.kind, AssignmentKind)
         period("assignments.csv", line, "valid_from", row.valid_from, "valid_to", row.valid_to)
+        if not parse_codes:
+            continue
         try:
             match_key(row.code)
         except ValueError as exc:

@@ -71,7 +71,8 @@ def visible(model: Any, seq: int) -> Any:
     )
 
 
-def _to_row(obj: UnitRevision | Assignment | ParentLink | Area) -> Any:
+def to_row(obj: UnitRevision | Assignment | ParentLink | Area) -> Any:
+    """The bundle row of a codebook row."""
     match obj:
         case UnitRevision():
             return UnitRow(
@@ -128,7 +129,8 @@ def _period(valid_from: str, valid_to: str) -> dict[str, Any]:
     }
 
 
-def _from_row(row: Any, seq: int) -> UnitRevision | Assignment | ParentLink | Area:
+def from_row(row: Any, seq: int) -> UnitRevision | Assignment | ParentLink | Area:
+    """A new codebook row (starting in edition `seq`) from a bundle row."""
     common = {
         "source_id": row.source,
         "verification": row.verification,
@@ -172,7 +174,7 @@ def _from_row(row: Any, seq: int) -> UnitRevision | Assignment | ParentLink | Ar
     raise TypeError(f"not a bundle row: {row!r}")
 
 
-def _source_row(source: Source) -> SourceRow:
+def source_row(source: Source) -> SourceRow:
     return SourceRow(
         source.id, source.kind, source.citation, source.url or "", source.reliability, source.note
     )
@@ -184,14 +186,14 @@ def edition_bundle(session: Session, edition: Edition) -> Bundle:
 
     def rows(model: type[M]) -> tuple[Any, ...]:
         return tuple(
-            sorted(_to_row(o) for o in session.scalars(select(model).where(visible(model, seq))))
+            sorted(to_row(o) for o in session.scalars(select(model).where(visible(model, seq))))
         )
 
     sources = session.scalars(select(Source).where(visible(Source, seq)))
     return Bundle(
         label=edition.label,
         note=edition.note,
-        sources=tuple(sorted(_source_row(s) for s in sources)),
+        sources=tuple(sorted(source_row(s) for s in sources)),
         units=rows(UnitRevision),
         assignments=rows(Assignment),
         parent_links=rows(ParentLink),
@@ -211,19 +213,59 @@ def load_bundle(
     if latest is not None and latest.checksum == bundle.checksum:
         return ImportOutcome(latest, created=False, added=0, superseded=0)
 
-    problems: list[Problem] = []
+    problems = _source_conflicts(session, bundle, None)
     if session.scalar(select(Edition.seq).where(Edition.label == bundle.label)) is not None:
         problems.append(Problem("bundle.toml", 0, "label", f"edition {bundle.label!r} exists"))
     if latest is not None and latest.status == EditionStatus.DRAFT:
         problems.append(
             Problem(
-                "bundle.toml", 0, "", f"draft edition {latest.label!r} is open; publish it first"
+                "bundle.toml",
+                0,
+                "",
+                f"draft edition {latest.label!r} is open; publish it first, "
+                "or import into it (--into)",
             )
         )
-    known_sources = {s.id: s for s in session.scalars(select(Source))}
-    for row in bundle.sources:
-        old = known_sources.get(row.id)
-        if old is not None and _source_row(old) != row:
+    _refuse(problems)
+
+    seq = (latest.seq if latest else 0) + 1
+    edition = Edition(seq=seq, label=bundle.label, status=EditionStatus.DRAFT, note=bundle.note)
+    session.add(edition)
+    session.flush()
+    added, superseded = _apply(session, bundle, seq, base=seq - 1)
+    if publish:
+        publish_edition(session, edition, today=today)
+    return ImportOutcome(edition, created=True, added=added, superseded=superseded)
+
+
+def import_into_draft(session: Session, draft: Edition, bundle: Bundle) -> ImportOutcome:
+    """Make the draft's content and note equal to `bundle`'s (the label stays the draft's).
+
+    Rows the draft holds and the bundle lacks are superseded in the draft; rows
+    the bundle adds start in it. Earlier editions see neither change. A no-op
+    (created=False) when the draft already holds exactly this.
+    """
+    if draft.status != EditionStatus.DRAFT:
+        raise ValueError(f"edition {draft.label} is not a draft")
+    _refuse(_source_conflicts(session, bundle, draft.seq))
+    same_note = draft.note == bundle.note
+    if same_note and edition_bundle(session, draft).checksum == bundle.checksum:
+        return ImportOutcome(draft, created=False, added=0, superseded=0)
+    if not same_note:
+        draft.note = bundle.note
+    added, superseded = _apply(session, bundle, draft.seq, base=draft.seq)
+    return ImportOutcome(draft, created=True, added=added, superseded=superseded)
+
+
+def _source_conflicts(session: Session, bundle: Bundle, draft_seq: int | None) -> list[Problem]:
+    """Sources never change: a known id must come back with the same content."""
+    problems: list[Problem] = []
+    wanted = {row.id: row for row in bundle.sources}
+    if not wanted:
+        return problems
+    for old in session.scalars(select(Source).where(Source.id.in_(wanted))):
+        row = wanted[old.id]
+        if source_row(old) != row:
             problems.append(
                 Problem(
                     "sources.csv",
@@ -233,10 +275,14 @@ def load_bundle(
                     "give the corrected source a new id",
                 )
             )
-        elif old is not None and old.superseded_in is not None:
+        elif old.superseded_in is not None and old.superseded_in != draft_seq:
             problems.append(
                 Problem("sources.csv", 0, "id", f"source {row.id!r} was retired; use a new id")
             )
+    return problems
+
+
+def _refuse(problems: list[Problem]) -> None:
     if problems:
         raise BundleInvalid(
             f"The bundle does not fit the codebook ({len(problems)} problem(s)); "
@@ -245,20 +291,23 @@ def load_bundle(
             extra={"problems": [p.to_json() for p in problems]},
         )
 
-    base = latest.seq if latest else 0
-    seq = base + 1
-    edition = Edition(seq=seq, label=bundle.label, status=EditionStatus.DRAFT, note=bundle.note)
-    session.add(edition)
-    session.flush()
 
+def _apply(session: Session, bundle: Bundle, seq: int, *, base: int) -> tuple[int, int]:
+    """Write the difference between edition `base` and `bundle` as edition `seq`'s changes.
+
+    `base` is `seq - 1` for a new edition and `seq` itself for a draft being
+    re-filled. Returns (rows added, rows superseded).
+    """
     added = superseded = 0
     wanted_sources = {r.id for r in bundle.sources}
     for source in session.scalars(select(Source).where(visible(Source, base))):
         if source.id not in wanted_sources:
             source.superseded_in = seq
             superseded += 1
+    known_sources = {s.id: s for s in session.scalars(select(Source))}
     for row in bundle.sources:
-        if row.id not in known_sources:
+        old = known_sources.get(row.id)
+        if old is None:
             session.add(
                 Source(
                     id=row.id,
@@ -270,6 +319,11 @@ def load_bundle(
                     first_edition=seq,
                 )
             )
+            added += 1
+        elif old.superseded_in == seq and seq == base:
+            # Dropped earlier in this same draft and wanted again: no published edition has
+            # seen the drop, so undoing it changes none of them.
+            old.superseded_in = None
             added += 1
     session.flush()
 
@@ -289,20 +343,17 @@ def load_bundle(
         wanted = set(new_rows)
         present: set[Any] = set()
         for obj in session.scalars(select(model).where(visible(model, base))):
-            row = _to_row(obj)
+            row = to_row(obj)
             if row in wanted:
                 present.add(row)
             else:
                 obj.superseded_in = seq
                 superseded += 1
         for row in sorted(wanted - present):
-            session.add(_from_row(row, seq))
+            session.add(from_row(row, seq))
             added += 1
         session.flush()
-
-    if publish:
-        publish_edition(session, edition, today=today)
-    return ImportOutcome(edition, created=True, added=added, superseded=superseded)
+    return added, superseded
 
 
 def publish_edition(session: Session, edition: Edition, *, today: dt.date | None = None) -> None:

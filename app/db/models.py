@@ -215,3 +215,81 @@ class Area(Period, Attested, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
     area: Mapped[str] = mapped_column(String(200))
+
+
+# --- Curation: API keys, submissions with evidence, the audit log (migration 0002_curation) ---
+
+
+class Role(StrEnum):
+    """What a key may write; each role may also do what the roles before it may."""
+
+    CONTRIBUTOR = "contributor"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class SubmissionStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class ApiKey(Base):
+    """A key for writing. Only a hash of the secret is kept; the secret is shown once."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The first characters of the key, kept so people can tell their keys apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("role IN ('contributor', 'reviewer', 'admin')", name="role"),)
+
+
+class Submission(Base):
+    """A proposed assignment or parent link with its evidence, and what reviewers made of it."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(16))  # "assignment" or "parent_link"
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    # The proposal and its evidence as submitted (canonical JSON text, kept verbatim).
+    proposal: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    corrects: Mapped[str | None] = mapped_column(Text)  # the row it replaces, if any (JSON)
+    submitted_by: Mapped[int] = mapped_column(ForeignKey("api_key.id"))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    accepted_in: Mapped[int | None] = mapped_column(ForeignKey("edition.seq"))
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("source.id"))
+
+    __table_args__ = (
+        CheckConstraint("target IN ('assignment', 'parent_link')", name="target"),
+        CheckConstraint("status IN ('pending', 'accepted', 'rejected')", name="status"),
+    )
+
+
+class AuditEvent(Base):
+    """One write: who, when, what, and the state before and after. Never updated or deleted."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor_key: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(200))
+    # Canonical JSON text (sorted keys), stored as written so it reads back byte for byte.
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
