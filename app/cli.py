@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.context import Context
 from app.db import migrate
@@ -210,10 +212,14 @@ def codebook() -> None:
 @click.option("--sample", is_flag=True, help="Import the sample codebook shipped with phienhieu.")
 @click.option("--label", default=None, help="Edition label (default: from bundle.toml).")
 @click.option("--draft", is_flag=True, help="Leave the new edition as a draft (not published).")
-def codebook_import(path: Path | None, sample: bool, label: str | None, draft: bool) -> None:
+@click.option("--into", default=None, metavar="DRAFT", help="Fill this open draft edition instead.")
+def codebook_import(
+    path: Path | None, sample: bool, label: str | None, draft: bool, into: str | None
+) -> None:
     """Validate the bundle at PATH and load it as a new edition, atomically."""
+    from app.auth.actor import cli_actor
+    from app.editions.service import import_into, import_new_edition
     from codebook.bundle import SAMPLE_BUNDLE, read_bundle
-    from codebook.store import load_bundle
 
     if (path is None) == (not sample):
         raise click.UsageError("give a bundle PATH or --sample (one of them)")
@@ -222,7 +228,12 @@ def codebook_import(path: Path | None, sample: bool, label: str | None, draft: b
         _guard(context.ensure_ready)
         bundle = _guard(lambda: read_bundle(path or SAMPLE_BUNDLE, label=label))
         with context.session() as session:
-            outcome = _guard(lambda: load_bundle(session, bundle, publish=not draft))
+            if into is not None:
+                _print_draft_import(_guard(lambda: import_into(session, cli_actor(), into, bundle)))
+                return
+            outcome = _guard(
+                lambda: import_new_edition(session, cli_actor(), bundle, publish=not draft)
+            )
             edition = outcome.edition
             if not outcome.created:
                 click.echo(
@@ -236,6 +247,234 @@ def codebook_import(path: Path | None, sample: bool, label: str | None, draft: b
             )
     finally:
         context.close()
+
+
+# --- Editions, export, keys (curation) -----------------------------------------------------
+
+
+def _print_draft_import(result: dict[str, Any]) -> None:
+    label = result["edition"]["label"]
+    if not result["changed"]:
+        click.echo(
+            f"Không có thay đổi: bản nháp {label} đã đúng nội dung này "
+            f"/ unchanged: draft {label} already holds this content."
+        )
+        return
+    click.echo(
+        f"Bản nháp / draft {label}: +{result['added']} rows, {result['superseded']} superseded."
+    )
+
+
+@contextmanager
+def _write_session() -> Iterator[tuple[Context, Session]]:
+    """A ready context and one unit of work for a CLI command (committed if it succeeds)."""
+    context = Context.from_settings(_settings())
+    try:
+        _guard(context.ensure_ready)
+        with context.session() as session:
+            yield context, session
+    finally:
+        context.close()
+
+
+@codebook.command("export")
+@click.argument("edition")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite the bundle files already in PATH.")
+def codebook_export(edition: str, path: Path, force: bool) -> None:
+    """Write EDITION (label or number) to the folder PATH in the bundle format import reads."""
+    from app.editions.service import export
+    from codebook.bundle import FILES, META, write_bundle
+
+    if path.exists() and not path.is_dir():
+        raise click.UsageError(f"{path} exists and is not a folder")
+    clashes = [n for n in (META, *dict(FILES)) if (path / n).exists()]
+    if clashes and not force:
+        raise click.ClickException(
+            f"{path} đã có gói dữ liệu / already holds a bundle ({', '.join(clashes)}); "
+            "dùng / use --force"
+        )
+    with _write_session() as (_, session):
+        chosen, bundle = _guard(lambda: export(session, edition))
+        write_bundle(bundle, path)
+        rows = sum(len(r) for r in bundle.tables().values())
+        click.echo(
+            f"Đã xuất ấn bản / exported edition {chosen.label} (#{chosen.seq}, {chosen.status}, "
+            f"{rows} rows) → {path}"
+        )
+
+
+@main.group()
+def editions() -> None:
+    """Codebook editions: list, open a draft, publish, retire, diff, impact."""
+
+
+@editions.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def editions_list(as_json: bool) -> None:
+    """Every edition, oldest first."""
+    from app.editions.service import edition_ref, list_editions
+
+    with _write_session() as (_, session):
+        refs = [edition_ref(e) for e in list_editions(session)]
+    if as_json:
+        _emit({"editions": refs})
+        return
+    for ref in refs:
+        click.echo(
+            f"#{ref['seq']:<4} {ref['label']:<24} {ref['status']:<10} "
+            f"{ref['published_on'] or '-':<10} {ref['checksum'] or '-'}"
+        )
+
+
+@editions.command("open")
+@click.argument("label")
+@click.option("--note", default="", help="What this edition is for.")
+def editions_open(label: str, note: str) -> None:
+    """Open a draft edition LABEL that collects changes until it is published."""
+    from app.auth.actor import cli_actor
+    from app.editions.service import open_draft
+
+    with _write_session() as (_, session):
+        draft = _guard(lambda: open_draft(session, cli_actor(), label, note))
+        click.echo(f"Đã mở bản nháp / opened draft {draft.label} (#{draft.seq}).")
+
+
+@editions.command("publish")
+@click.argument("edition")
+def editions_publish(edition: str) -> None:
+    """Publish the draft EDITION: checked, checksummed, dated, and never changed again."""
+    from app.auth.actor import cli_actor
+    from app.editions.service import publish
+
+    with _write_session() as (_, session):
+        done = _guard(lambda: publish(session, cli_actor(), edition))
+        click.echo(
+            f"Đã công bố / published {done.label} (#{done.seq}) {done.published_on}, "
+            f"checksum {done.checksum}."
+        )
+
+
+@editions.command("retire")
+@click.argument("edition")
+def editions_retire(edition: str) -> None:
+    """Retire the published EDITION: still readable by name, no longer the default."""
+    from app.auth.actor import cli_actor
+    from app.editions.service import retire
+
+    with _write_session() as (_, session):
+        done = _guard(lambda: retire(session, cli_actor(), edition))
+        click.echo(f"Đã ngừng dùng / retired {done.label} (#{done.seq}).")
+
+
+@editions.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one line per row version).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def editions_diff(a: str, b: str, as_csv: bool, as_json: bool) -> None:
+    """What changed from edition A to edition B: rows added, removed and changed."""
+    from app.editions.diff import TABLES, diff_csv, diff_editions
+    from app.editions.service import resolve_edition
+
+    with _write_session() as (_, session):
+        result = _guard(
+            lambda: diff_editions(session, resolve_edition(session, a), resolve_edition(session, b))
+        )
+    if as_csv:
+        click.echo(diff_csv(result), nl=False)
+        return
+    if as_json:
+        _emit(result)
+        return
+    click.echo(f"{result['from']['label']} → {result['to']['label']}")
+    for name, _, _ in TABLES:
+        counts = result["summary"][name]
+        click.echo(
+            f"  {name:<13} +{counts['added']} added, -{counts['removed']} removed, "
+            f"~{counts['changed']} changed"
+        )
+
+
+@editions.command("impact")
+@click.argument("a")
+@click.argument("b")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole answer as JSON.")
+def editions_impact(a: str, b: str, file: Any, as_json: bool) -> None:
+    """Which designations in FILE decode differently under B than under A.
+
+    FILE is CSV with a header naming `text` and optionally `date` and `id` ('-' for stdin).
+    """
+    import csv
+
+    from app.editions.impact import Item, impact
+
+    reader = csv.DictReader(file)
+    if "text" not in (reader.fieldnames or []):
+        raise click.UsageError("FILE needs a CSV header with a `text` column")
+    items = [Item(r["text"] or "", r.get("date") or None, r.get("id") or None) for r in reader]
+    with _write_session() as (context, session):
+        result = _guard(lambda: impact(context, session, a, b, items))
+    if as_json:
+        _emit(result)
+        return
+    click.echo(
+        f"{result['from']['label']} → {result['to']['label']}: "
+        f"{result['changed']} / {result['total']} thay đổi / change"
+    )
+    for item in result["items"]:
+        if item["changed"]:
+            click.echo(f"  {item['text']!r} ({item['date'] or '-'}): {item['explanation_vi']}")
+            click.echo(f"      {item['explanation_en']}")
+
+
+@main.group()
+def keys() -> None:
+    """API keys for writing over HTTP: contributor, reviewer, admin."""
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(["contributor", "reviewer", "admin"]))
+@click.option("--name", required=True, help="Who holds the key (a person or a system).")
+def keys_create(role: str, name: str) -> None:
+    """Make a key. It is printed once; only its hash is kept."""
+    from app.auth.actor import cli_actor
+    from app.auth.service import create_key
+    from app.db.models import Role
+
+    with _write_session() as (_, session):
+        key, secret = _guard(lambda: create_key(session, cli_actor(), Role(role), name))
+        click.echo(secret)
+        click.echo(
+            f"Khóa / key #{key.id} ({key.role}) cho / for {key.name}. Lưu lại ngay: khóa chỉ "
+            "hiện một lần / store it now: it is shown only once.",
+            err=True,
+        )
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Every key (never its secret): id, prefix, role, holder, revoked or not."""
+    from app.auth.service import key_json, list_keys
+
+    with _write_session() as (_, session):
+        rows = [key_json(k) for k in list_keys(session)]
+    for k in rows:
+        state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
+        click.echo(f"#{k['id']:<4} {k['prefix']}…  {k['role']:<11} {k['name']}  ({state})")
+
+
+@keys.command("revoke")
+@click.argument("key_id", type=int)
+def keys_revoke(key_id: int) -> None:
+    """Revoke key KEY_ID: it stops working at once."""
+    from app.auth.actor import cli_actor
+    from app.auth.service import revoke_key
+
+    with _write_session() as (_, session):
+        key = _guard(lambda: revoke_key(session, cli_actor(), key_id))
+        click.echo(f"Đã thu hồi / revoked key #{key.id} ({key.name}).")
 
 
 @main.command("batch")

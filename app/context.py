@@ -14,14 +14,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth.actor import SYSTEM
 from app.db import migrate
 from app.db.engine import make_engine, make_session_factory
 from app.db.models import Edition, EditionStatus
 from app.decode.repository import EditionReader
+from app.editions.service import import_new_edition
 from app.errors import DatabaseNotReady
 from app.settings import Settings
 from codebook.bundle import SAMPLE_BUNDLE, read_bundle
-from codebook.store import edition_count, load_bundle
+from codebook.store import edition_count
 
 
 @dataclass
@@ -62,7 +64,7 @@ class Context:
             migrate.upgrade(self.engine)
             with self.session() as session:
                 if edition_count(session) == 0:
-                    load_bundle(session, read_bundle(SAMPLE_BUNDLE), publish=True)
+                    import_new_edition(session, SYSTEM, read_bundle(SAMPLE_BUNDLE), publish=True)
                     return True
             return fresh
 

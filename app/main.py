@@ -9,8 +9,11 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from app import problems
+from app.audit.endpoints import router as audit_router
+from app.auth.endpoints import router as keys_router
 from app.batch.endpoints import router as batch_router
 from app.context import Context
+from app.curation.endpoints import router as curation_router
 from app.decode.endpoints import router as decode_router
 from app.editions.endpoints import router as editions_router
 from app.settings import Settings
@@ -47,6 +50,9 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     app.include_router(batch_router)
     app.include_router(units_router)
     app.include_router(editions_router)
+    app.include_router(curation_router)
+    app.include_router(keys_router)
+    app.include_router(audit_router)
     app.include_router(web_router)
 
     @app.get("/healthz", tags=["health"])

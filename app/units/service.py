@@ -7,8 +7,11 @@ from typing import Any
 from app.db.models import Edition
 from app.decode.facts import AreaFact, AssignmentFact, LinkFact
 from app.decode.repository import EditionReader
+from app.decode.service import check_text
 from app.editions.service import edition_ref
 from app.errors import UnitNotFound
+from app.parsing import parse
+from app.parsing.keys import element_keys
 
 
 def _designation(a: AssignmentFact) -> dict[str, Any]:
@@ -64,5 +67,59 @@ def unit_history(reader: EditionReader, edition: Edition, unit_id: str) -> dict[
         "parents": [_link(reader, link, link.parent_id) for link in reader.parents(unit_id)],
         "subordinates": [_link(reader, link, link.unit_id) for link in reader.children(unit_id)],
         "areas": [_area(a) for a in reader.areas(unit_id)],
+        "edition": edition_ref(edition),
+    }
+
+
+# --- Reverse lookup: every code a unit carried, every unit a code meant (issue 4) -----------
+
+
+def _unit_ref(reader: EditionReader, unit_id: str) -> dict[str, Any]:
+    unit = reader.unit(unit_id)
+    return {
+        "id": unit_id,
+        "name": unit.name if unit else unit_id,
+        "echelon": unit.echelon if unit else None,
+    }
+
+
+def _period_key(a: AssignmentFact) -> tuple[bool, str]:
+    start = a.validity.start
+    return (start is not None, start.isoformat() if start else "")
+
+
+def unit_designations(reader: EditionReader, edition: Edition, unit_id: str) -> dict[str, Any]:
+    """Every code and name `unit_id` carried in `edition`, by period, each with its source."""
+    unit = None if "\x00" in unit_id else reader.unit(unit_id)
+    if unit is None:
+        raise UnitNotFound(
+            f"There is no unit {unit_id!r} in edition {edition.label!r}.",
+            detail_vi=f"Không có đơn vị {unit_id!r} trong ấn bản {edition.label!r}.",
+        )
+    found = sorted(reader.designations(unit_id), key=lambda a: (_period_key(a), a.kind, a.code))
+    return {
+        "unit": _unit_ref(reader, unit_id),
+        "designations": [{**_designation(a), "match_key": a.match_key} for a in found],
+        "edition": edition_ref(edition),
+    }
+
+
+def designations_for_code(reader: EditionReader, edition: Edition, code: str) -> dict[str, Any]:
+    """Every unit `code` ever meant in `edition`: all matches of its match keys, never one."""
+    parsed = parse(check_text(code))
+    keys = list(dict.fromkeys(k for e in parsed.elements for k in element_keys(e)))
+    found = reader.assignments(tuple(keys)) if keys else []
+    order = {k: n for n, k in enumerate(keys)}
+    found = sorted(
+        found, key=lambda a: (order[a.match_key], _period_key(a), a.unit_id, a.kind, a.code)
+    )
+    return {
+        "code": code,
+        "keys": keys,
+        "count": len(found),
+        "designations": [
+            {"unit": _unit_ref(reader, a.unit_id), **_designation(a), "match_key": a.match_key}
+            for a in found
+        ],
         "edition": edition_ref(edition),
     }

@@ -1,0 +1,1 @@
+"""API keys, roles, and the FastAPI dependencies that guard every write."""

@@ -1,0 +1,1 @@
+"""Curation: proposals with evidence, reviewed into the open draft edition."""

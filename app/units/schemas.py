@@ -1,0 +1,43 @@
+"""API schemas of the reverse lookups (designations by unit and by code)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from app.schemas import EditionOut, SourceOut, Strict, ValidityOut
+
+
+class UnitRefOut(Strict):
+    id: str
+    name: str
+    echelon: str | None
+
+
+class UnitDesignationOut(Strict):
+    kind: str
+    code: str
+    match_key: str = Field(description="What decoding looks up: 'F9' and 'Sư đoàn 9' share one")
+    valid: ValidityOut
+    source: SourceOut
+    verification: str
+    note: str
+
+
+class UnitDesignationsOut(Strict):
+    unit: UnitRefOut
+    designations: list[UnitDesignationOut] = Field(description="By period, earliest first")
+    edition: EditionOut
+
+
+class CodeDesignationOut(UnitDesignationOut):
+    unit: UnitRefOut
+
+
+class CodeDesignationsOut(Strict):
+    code: str
+    keys: list[str] = Field(description="The match keys the code parses to; empty if none")
+    count: int
+    designations: list[CodeDesignationOut] = Field(
+        description="Every unit the code meant in this edition, in every period: all matches"
+    )
+    edition: EditionOut
