@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -121,4 +123,57 @@ def sample_context(databases: DatabaseFactory) -> Iterator[Context]:
     context = Context.from_settings(Settings(database_url=databases.new(), auto_init=True))
     context.initialise()
     yield context
+    context.close()
+
+
+@dataclass
+class WriteApi:
+    """A client on a fresh database holding the sample edition, and a key of every role."""
+
+    context: Context
+    client: TestClient
+    keys: dict[str, str]  # role (and "reviewer2") -> secret
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+
+def _write_api(context: Context) -> Iterator[WriteApi]:
+    from app.auth.actor import cli_actor
+    from app.auth.service import create_key
+    from app.db.models import Role
+    from app.main import create_app
+
+    keys = {}
+    with context.session() as session:
+        for name, role in (
+            ("contributor", Role.CONTRIBUTOR),
+            ("reviewer", Role.REVIEWER),
+            ("reviewer2", Role.REVIEWER),
+            ("admin", Role.ADMIN),
+        ):
+            keys[name] = create_key(session, cli_actor(), role, f"Synthetic {name}")[1]
+    app = create_app(context.settings, context=context)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield WriteApi(context, client, keys)
+
+
+@pytest.fixture
+def write_api(fresh_context: Context) -> Iterator[WriteApi]:
+    """For tests of writes over HTTP (curation, editions, keys, audit) on both backends."""
+    yield from _write_api(fresh_context)
+
+
+@pytest.fixture(scope="module")
+def refusing_api(databases: DatabaseFactory) -> Iterator[WriteApi]:
+    """Shared by a module's tests whose writes are all refused, or that only read: the
+    sample edition and an open draft `shared-2`."""
+    from app.auth.actor import cli_actor
+    from app.editions.service import open_draft
+
+    context = Context.from_settings(Settings(database_url=databases.new(), auto_init=True))
+    context.initialise()
+    with context.session() as session:
+        open_draft(session, cli_actor(), "shared-2")
+    yield from _write_api(context)
     context.close()
