@@ -194,6 +194,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "warning.code_period_boundary": ("Sát ranh giới thời gian", "Near a bound of the period"),
     "warning.kbc_lookalike": ("Không phải phiên hiệu QĐND", "Not a People's Army designation"),
     "warning.not_understood": ("Có phần không hiểu", "Text not understood"),
+    "warning.legacy_encoding": ("Đã chuyển từ mã cũ (TCVN3/VNI)", "Converted from TCVN3/VNI"),
+    "warning.date_in_designation": ("Có ngày tháng trong phiên hiệu", "A date inside the text"),
     "warning.not_in_codebook": ("Chưa có trong bộ mã", "Not in the codebook"),
     "warning.contradicts_chain": ("Không khớp chuỗi trực thuộc", "Off the chain of command"),
     "warning.nothing_usable": ("Không có gì để tra", "Nothing to look up"),
