@@ -105,7 +105,7 @@ def test_x_api_key_header_works_like_bearer(refusing_api: WriteApi) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_key_is_shown_once_and_stored_hashed(write_api: WriteApi) -> None:
+def test_key_is_shown_once_stored_hashed_and_revocable(write_api: WriteApi) -> None:
     made = write_api.client.post(
         "/v1/keys",
         json={"role": "reviewer", "name": "Synthetic Lê Thị B"},
@@ -139,8 +139,7 @@ def test_key_is_shown_once_and_stored_hashed(write_api: WriteApi) -> None:
     ).json()
     assert again["secret"] != secret
 
-
-def test_revoked_key_stops_working(write_api: WriteApi) -> None:
+    # A revoked key stops working at once.
     admin = write_api.auth("admin")
     made = write_api.client.post(
         "/v1/keys", json={"role": "admin", "name": "Synthetic"}, headers=admin

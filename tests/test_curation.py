@@ -92,19 +92,6 @@ def test_bad_submission_names_every_problem(refusing_api: WriteApi, case: dict[s
     assert _ok(refusing_api.client.get("/v1/submissions"))["submissions"] == []
 
 
-def test_submission_is_public_to_read(write_api: WriteApi) -> None:
-    sub = _submit(write_api, VALID)
-    one = _ok(write_api.client.get(f"/v1/submissions/{sub}"))
-    assert one["status"] == "pending"
-    assert one["proposal"]["code"] == "Đoàn 9001"
-    assert one["evidence"]["witness"] == TESTIMONY["witness"]
-    assert one["submitted_by"]["name"] == "Synthetic contributor"
-    listed = _ok(write_api.client.get("/v1/submissions?status=pending"))["submissions"]
-    assert [s["id"] for s in listed] == [sub]
-    assert _ok(write_api.client.get("/v1/submissions?status=accepted"))["submissions"] == []
-    _problem(write_api.client.get("/v1/submissions/999999"), 404, "not-found")
-
-
 def test_accepted_correction_goes_into_the_draft_only(write_api: WriteApi) -> None:
     before = _decode(write_api, "Công trường 9", "1968", SAMPLE)
     assert before["candidates"][0]["chain"][0]["id"] == "su-doan-9"
@@ -146,12 +133,24 @@ def test_accepted_correction_goes_into_the_draft_only(write_api: WriteApi) -> No
     _problem(_accept(write_api, sub, role="reviewer2"), 409, "conflict")  # only once
 
 
-def test_contributor_cannot_accept_and_nobody_accepts_their_own(write_api: WriteApi) -> None:
+def test_reading_submissions_and_who_may_accept_them(write_api: WriteApi) -> None:
     _open(write_api)
-    sub = _submit(write_api, VALID, role="reviewer")  # a reviewer may submit too
-    _problem(_accept(write_api, sub, role="contributor"), 403, "forbidden")
-    _problem(_accept(write_api, sub, role="reviewer"), 403, "forbidden")
-    assert _ok(_accept(write_api, sub, role="reviewer2"))["submission"]["status"] == "accepted"
+    own = _submit(write_api, VALID, role="reviewer")  # a reviewer may submit too
+    _problem(_accept(write_api, own, role="contributor"), 403, "forbidden")
+    _problem(_accept(write_api, own, role="reviewer"), 403, "forbidden")
+    assert _ok(_accept(write_api, own, role="reviewer2"))["submission"]["status"] == "accepted"
+    # Submissions are public to read, with their evidence.
+    sub = _submit(write_api, VALID)
+    one = _ok(write_api.client.get(f"/v1/submissions/{sub}"))
+    assert one["status"] == "pending"
+    assert one["proposal"]["code"] == "Đoàn 9001"
+    assert one["evidence"]["witness"] == TESTIMONY["witness"]
+    assert one["submitted_by"]["name"] == "Synthetic contributor"
+    listed = _ok(write_api.client.get("/v1/submissions?status=pending"))["submissions"]
+    assert [s["id"] for s in listed] == [sub]
+    accepted = _ok(write_api.client.get("/v1/submissions?status=accepted"))["submissions"]
+    assert [s["id"] for s in accepted] == [own]
+    _problem(write_api.client.get("/v1/submissions/999999"), 404, "not-found")
 
 
 def test_rejection_keeps_the_reason_and_changes_nothing(write_api: WriteApi) -> None:
