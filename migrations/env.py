@@ -13,10 +13,16 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave SQLite's FTS5 search tables (made by raw SQL in 0003_search) out of `alembic check`."""
+    return not (type_ == "table" and name is not None and name.startswith("fts_"))
+
+
 def run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -26,7 +27,10 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.research.text import search_text
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -143,6 +147,29 @@ class Period:
     valid_to_precision: Mapped[str | None] = mapped_column(String(8))
 
 
+def _search_of(column: str) -> Any:
+    """A column default: the search form (app.research.text) of another column of the row."""
+
+    def compute(context: DefaultExecutionContext) -> str:
+        row: dict[str, Any] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+        return search_text(row[column])
+
+    return compute
+
+
+def _search_index(table: str) -> Index:
+    """Trigram index for the search column on PostgreSQL (pg_trgm); a plain index on SQLite.
+
+    SQLite's substring search uses the FTS5 tables made in migration 0003_search.
+    """
+    return Index(
+        f"ix_{table}_search",
+        "search",
+        postgresql_using="gin",
+        postgresql_ops={"search": "gin_trgm_ops"},
+    )
+
+
 class Source(Base):
     """A citable source. Its content never changes: a corrected citation is a new source id."""
 
@@ -180,6 +207,10 @@ class UnitRevision(Attested, Base):
     formed_precision: Mapped[str | None] = mapped_column(String(8))
     dissolved: Mapped[dt.date | None] = mapped_column(Date)
     dissolved_precision: Mapped[str | None] = mapped_column(String(8))
+    # Folded copy of `name` for researchers' search; computed on insert (see _search_of).
+    search: Mapped[str] = mapped_column(Text, default=_search_of("name"))
+
+    __table_args__ = (_search_index("unit_revision"),)
 
 
 class Assignment(Period, Attested, Base):
@@ -193,8 +224,14 @@ class Assignment(Period, Attested, Base):
     code: Mapped[str] = mapped_column(String(200))
     # The parser's match key of `code`; "what did X mean in edition E" looks it up.
     match_key: Mapped[str] = mapped_column(String(200))
+    search: Mapped[str] = mapped_column(Text, default=_search_of("code"))
 
-    __table_args__ = (Index("ix_assignment_match_key_edition", "match_key", "first_edition"),)
+    __table_args__ = (
+        Index("ix_assignment_match_key_edition", "match_key", "first_edition"),
+        _search_index("assignment"),
+        # Theatre codes are few among a million codes: finding them must not read them all.
+        Index("ix_assignment_kind_unit", "kind", "unit_id"),
+    )
 
 
 class ParentLink(Period, Attested, Base):
@@ -215,6 +252,9 @@ class Area(Period, Attested, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
     area: Mapped[str] = mapped_column(String(200))
+    search: Mapped[str] = mapped_column(Text, default=_search_of("area"))
+
+    __table_args__ = (_search_index("area"),)
 
 
 # --- Curation: API keys, submissions with evidence, the audit log (migration 0002_curation) ---

@@ -1,0 +1,1 @@
+"""Researchers' queries: search, listings with facets and paging, order of battle, exports."""
