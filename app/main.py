@@ -16,6 +16,7 @@ from app.context import Context
 from app.curation.endpoints import router as curation_router
 from app.decode.endpoints import router as decode_router
 from app.editions.endpoints import router as editions_router
+from app.research.endpoints import router as research_router
 from app.settings import Settings
 from app.units.endpoints import router as units_router
 from app.web.endpoints import router as web_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, context: Context | None = No
     problems.install(app)
     app.include_router(decode_router)
     app.include_router(batch_router)
+    app.include_router(research_router)
     app.include_router(units_router)
     app.include_router(editions_router)
     app.include_router(curation_router)

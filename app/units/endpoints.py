@@ -1,4 +1,4 @@
-"""GET /v1/units/{id}, GET /v1/units/{id}/designations and GET /v1/designations?code=…"""
+"""GET /v1/units/{id} and GET /v1/units/{id}/designations (GET /v1/designations: app/research)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from app.decode.endpoints import PROBLEMS
 from app.deps import ContextDep, SessionDep
 from app.editions.service import resolve_edition
 from app.schemas import UnitOut
-from app.units.schemas import CodeDesignationsOut, UnitDesignationsOut
-from app.units.service import designations_for_code, unit_designations, unit_history
+from app.units.schemas import UnitDesignationsOut
+from app.units.service import unit_designations, unit_history
 
 router = APIRouter(prefix="/v1", tags=["units"])
 
@@ -37,16 +37,3 @@ def unit_designations_route(
     """Every code and name a unit carried, by period, with sources (default: latest edition)."""
     chosen = resolve_edition(session, edition)
     return JSONResponse(unit_designations(context.reader(chosen), chosen, unit_id))
-
-
-@router.get("/designations", response_model=CodeDesignationsOut, responses=PROBLEMS)
-def designations(
-    context: ContextDep,
-    session: SessionDep,
-    code: str = Query(description="A code or name as records write it: F9, Công trường 9, B3"),
-    edition: str | None = Query(default=None, description="Edition label or sequence number"),
-) -> JSONResponse:
-    """Every unit a code ever meant, in every period: all of them, never just the first."""
-    # One handler for the reverse lookup by code; filters and paging are added here.
-    chosen = resolve_edition(session, edition)
-    return JSONResponse(designations_for_code(context.reader(chosen), chosen, code))

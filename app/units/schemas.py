@@ -1,4 +1,4 @@
-"""API schemas of the reverse lookups (designations by unit and by code)."""
+"""API schemas of the reverse lookup by unit (by code: app/research/schemas.py)."""
 
 from __future__ import annotations
 
@@ -26,18 +26,4 @@ class UnitDesignationOut(Strict):
 class UnitDesignationsOut(Strict):
     unit: UnitRefOut
     designations: list[UnitDesignationOut] = Field(description="By period, earliest first")
-    edition: EditionOut
-
-
-class CodeDesignationOut(UnitDesignationOut):
-    unit: UnitRefOut
-
-
-class CodeDesignationsOut(Strict):
-    code: str
-    keys: list[str] = Field(description="The match keys the code parses to; empty if none")
-    count: int
-    designations: list[CodeDesignationOut] = Field(
-        description="Every unit the code meant in this edition, in every period: all matches"
-    )
     edition: EditionOut

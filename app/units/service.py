@@ -7,11 +7,8 @@ from typing import Any
 from app.db.models import Edition
 from app.decode.facts import AreaFact, AssignmentFact, LinkFact
 from app.decode.repository import EditionReader
-from app.decode.service import check_text
 from app.editions.service import edition_ref
 from app.errors import UnitNotFound
-from app.parsing import parse
-from app.parsing.keys import element_keys
 
 
 def _designation(a: AssignmentFact) -> dict[str, Any]:
@@ -100,26 +97,5 @@ def unit_designations(reader: EditionReader, edition: Edition, unit_id: str) -> 
     return {
         "unit": _unit_ref(reader, unit_id),
         "designations": [{**_designation(a), "match_key": a.match_key} for a in found],
-        "edition": edition_ref(edition),
-    }
-
-
-def designations_for_code(reader: EditionReader, edition: Edition, code: str) -> dict[str, Any]:
-    """Every unit `code` ever meant in `edition`: all matches of its match keys, never one."""
-    parsed = parse(check_text(code))
-    keys = list(dict.fromkeys(k for e in parsed.elements for k in element_keys(e)))
-    found = reader.assignments(tuple(keys)) if keys else []
-    order = {k: n for n, k in enumerate(keys)}
-    found = sorted(
-        found, key=lambda a: (order[a.match_key], _period_key(a), a.unit_id, a.kind, a.code)
-    )
-    return {
-        "code": code,
-        "keys": keys,
-        "count": len(found),
-        "designations": [
-            {"unit": _unit_ref(reader, a.unit_id), **_designation(a), "match_key": a.match_key}
-            for a in found
-        ],
         "edition": edition_ref(edition),
     }

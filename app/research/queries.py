@@ -1,0 +1,470 @@
+"""The listings as SQL: one filtered statement per listing, its sorts, facets and count.
+
+A listing is a subquery `rows` (one row per answer, filters applied, no order);
+a page orders it by a Sort and starts after the `_next` key; facets group it;
+the CSV/NDJSON streams read it whole. So a page, its facets and its export
+always describe the same rows.
+
+Statements are built once per shape of question (which filters are given, the
+sort, the engine) and cached; the values travel as bind parameters (`Bound`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Final
+
+from sqlalchemy import Select, Subquery, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.db.models import Assignment, Source, UnitRevision
+from app.parsing.dates import DateRange
+from app.research import sql
+from app.research.errors import TheaterNotFound
+from app.research.paging import Part, Sort
+from app.research.params import DesignationQuery, UnitQuery
+from app.research.sql import many, p, seen
+from app.research.text import search_text
+
+FUZZY_AUTO_BELOW: Final = 1  # fuzzy=auto adds fuzzy matches when fewer rows match otherwise
+SOURCE_COLUMNS: Final = (
+    Source.kind.label("source_kind"),
+    Source.citation.label("source_citation"),
+    Source.url.label("source_url"),
+    Source.reliability.label("source_reliability"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A listing's statements for one shape of question (cached; values are bind parameters)."""
+
+    rows: Subquery
+    sort: Sort
+    engine: str
+    searching: bool
+    dated: bool
+    facet_of: dict[str, Any]  # facet name -> function of `rows` giving (value, count) rows
+    built: dict[str, Any] = field(default_factory=dict)  # statements made from the above
+
+    def _cached(self, key: str, make: Any) -> Any:
+        found = self.built.get(key)
+        if found is None:
+            found = self.built[key] = make()
+        return found
+
+    def ordered(self) -> Select[Any]:
+        """All rows in order, each with its source's citation."""
+
+        def make() -> Select[Any]:
+            rows = self.rows
+            return (
+                select(rows, *SOURCE_COLUMNS)
+                .join(Source, Source.id == rows.c.source)
+                .order_by(*self.sort.order_by())
+            )
+
+        statement: Select[Any] = self._cached("ordered", make)
+        return statement
+
+    def count(self) -> Select[Any]:
+        statement: Select[Any] = self._cached(
+            "count", lambda: select(func.count()).select_from(self.rows)
+        )
+        return statement
+
+    def facet(self, name: str) -> Select[Any]:
+        statement: Select[Any] = self._cached(
+            f"facet:{name}", lambda: self.facet_of[name](self.rows)
+        )
+        return statement
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A listing and the values of its parameters: what one request asks."""
+
+    listing: Listing
+    params: dict[str, Any]
+    seq: int
+    when: DateRange | None
+
+
+def _dated(when: DateRange | None) -> bool:
+    return when is not None
+
+
+def check_theaters(
+    session: Session, seq: int, when: DateRange | None, wanted: tuple[str, ...]
+) -> None:
+    """Every theatre asked for exists in the edition (at the date, if one is given)."""
+    found = session.execute(
+        _roots(_dated(when), True),
+        {"seq": seq, **sql.params_for_date(when), **sql.params_for_theaters(wanted)},
+    ).all()
+    known = {search_text(t) for t, _ in found} | {u for _, u in found}
+    missing = [w for w in wanted if search_text(w) not in known and w not in known]
+    if missing:
+        at = f" at {when.text}" if when else ""
+        at_vi = f" vào {when.text}" if when else ""
+        raise TheaterNotFound(
+            f"No theatre {', '.join(missing)}{at} in this edition; theatres are theatre codes "
+            "(B2, B3, T1 …) or ids of units of echelon theater.",
+            detail_vi=f"Không có chiến trường {', '.join(missing)}{at_vi} trong ấn bản này; "
+            "chiến trường là mã chiến trường (B2, B3, T1 …) hoặc mã của đơn vị cấp chiến trường.",
+        )
+
+
+@lru_cache(maxsize=8)
+def _roots(dated: bool, only: bool) -> Select[Any]:
+    roots = sql.theater_roots(dated, only).subquery()
+    return select(roots.c.theater, roots.c.unit_id)
+
+
+@lru_cache(maxsize=4)
+def _labels(dated: bool) -> Select[Any]:
+    roots = sql.theater_roots(dated, False).subquery()
+    rev = UnitRevision
+    return select(roots.c.theater, roots.c.unit_id, rev.name).join(
+        rev, and_(rev.unit_id == roots.c.unit_id, seen(rev))
+    )
+
+
+def theater_labels(session: Session, bound: Bound) -> dict[str, str]:
+    """How each theatre is shown: "B3 — Mặt trận Tây Nguyên", or the name of an uncoded one."""
+    found = session.execute(
+        _labels(_dated(bound.when)), {"seq": bound.seq, **sql.params_for_date(bound.when)}
+    ).all()
+    return {
+        theater: name if theater == unit_id else f"{theater} — {name}"
+        for theater, unit_id, name in found
+    }
+
+
+def _theater_facet(dated: bool, row_key: str, unit_key: str) -> Any:
+    """Rows per theatre they stand in at the date (a row in nested theatres counts in each)."""
+
+    def facet(rows: Subquery) -> Select[Any]:
+        members = sql.theater_members(dated, False, "theater_of")
+        return (
+            select(members.c.theater.label("value"), func.count(func.distinct(rows.c[row_key])))
+            .join(rows, rows.c[unit_key] == members.c.unit_id)
+            .group_by(members.c.theater)
+        )
+
+    return facet
+
+
+def _column_facet(name: str) -> Any:
+    def facet(rows: Subquery) -> Select[Any]:
+        column = rows.c[name]
+        return select(column.label("value"), func.count()).group_by(column)
+
+    return facet
+
+
+def _decade_facet(date_label: str) -> Any:
+    def facet(rows: Subquery) -> Select[Any]:
+        decade = sql.decade_of(sql.year_of(rows.c[date_label]))
+        return select(decade.label("value"), func.count()).group_by(decade)
+
+    return facet
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnitShape:
+    engine: str
+    dated: bool
+    echelon: bool
+    verification: bool
+    decades: bool
+    unknown_decade: bool
+    parent: bool
+    theater: bool
+    area: bool
+    search: bool
+    fuzzy: bool
+    keys: bool
+    indexed: bool
+    sort: str | None
+    sort_desc: bool
+
+
+def units(session: Session, seq: int, query: UnitQuery, *, fuzzy: bool | None = None) -> Bound:
+    """The units of edition `seq` that answer `query`."""
+    engine = sql.dialect(session)
+    when = query.when
+    values: dict[str, Any] = {"seq": seq, **sql.params_for_date(when)}
+    if query.echelon:
+        values["echelon"] = list(query.echelon)
+    if query.verification:
+        values["verification"] = list(query.verification)
+    numbers = [int(d) for d in query.decade if d != "unknown"]
+    if numbers:
+        values["decades"] = numbers
+    if query.parent:
+        values["parent"] = query.parent
+    if query.theater:
+        check_theaters(session, seq, when, query.theater)
+        values |= sql.params_for_theaters(query.theater)
+    if query.area:
+        values["area_any"] = f"%{query.area}%"
+    if query.q is not None:
+        sql.prepare_search(session)
+        if fuzzy is None:
+            fuzzy = _fuzzy_wanted(session, seq, query)
+        values |= sql.params_for_search(query.q, fuzzy, query.q_keys)
+    shape = UnitShape(
+        engine=engine,
+        dated=when is not None,
+        echelon=bool(query.echelon),
+        verification=bool(query.verification),
+        decades=bool(numbers),
+        unknown_decade="unknown" in query.decade,
+        parent=query.parent is not None,
+        theater=bool(query.theater),
+        area=query.area is not None,
+        search=query.q is not None,
+        fuzzy=bool(fuzzy),
+        keys=bool(query.q_keys),
+        indexed=query.q is not None and sql.search_indexed(query.q, bool(fuzzy)),
+        sort=query.sort,
+        sort_desc=query.sort_desc,
+    )
+    return Bound(_unit_listing(shape), values, seq, when)
+
+
+def _fuzzy_wanted(session: Session, seq: int, query: UnitQuery) -> bool:
+    if query.fuzzy != "auto":
+        return query.fuzzy == "always"
+    exact = units(session, seq, query, fuzzy=False)
+    found = session.execute(
+        select(exact.listing.rows.c.id).limit(FUZZY_AUTO_BELOW), exact.params
+    ).all()
+    return len(found) < FUZZY_AUTO_BELOW
+
+
+@lru_cache(maxsize=256)
+def _unit_listing(shape: UnitShape) -> Listing:
+    rev = UnitRevision
+    columns: list[Any] = [
+        rev.unit_id.label("id"),
+        rev.name,
+        rev.echelon,
+        rev.formed,
+        rev.formed_precision,
+        rev.dissolved,
+        rev.dissolved_precision,
+        rev.verification,
+        rev.source_id.label("source"),
+        rev.note,
+    ]
+    conditions: list[Any] = [seen(rev), sql.existed_at(shape.dated)]
+    if shape.echelon:
+        conditions.append(rev.echelon.in_(many("echelon")))
+    if shape.verification:
+        conditions.append(rev.verification.in_(many("verification")))
+    if shape.decades or shape.unknown_decade:
+        conditions.append(sql.decade_filter(rev.formed, shape.decades, shape.unknown_decade))
+    if shape.parent:
+        conditions.append(rev.unit_id.in_(sql.parent_units(shape.dated)))
+    if shape.theater:
+        members = sql.theater_members(shape.dated, True, "in_theater")
+        conditions.append(rev.unit_id.in_(select(members.c.unit_id)))
+    if shape.area:
+        conditions.append(rev.unit_id.in_(sql.area_units(shape.dated)))
+    statement = select(*columns).where(*conditions)
+    if shape.search:
+        best = sql.search_hits(shape.fuzzy, shape.engine, shape.keys, shape.indexed)
+        statement = statement.join(best, best.c.unit_id == rev.unit_id).add_columns(
+            best.c.match_class, best.c.match_score, best.c.matched
+        )
+    rows = statement.subquery("rows")
+    return Listing(
+        rows=rows,
+        sort=_unit_sort(rows, shape),
+        engine=shape.engine,
+        searching=shape.search,
+        dated=shape.dated,
+        facet_of={
+            "echelon": _column_facet("echelon"),
+            "verification": _column_facet("verification"),
+            "decade": _decade_facet("formed"),
+            "theater": _theater_facet(shape.dated, "id", "id"),
+        },
+    )
+
+
+def _unit_sort(rows: Subquery, shape: UnitShape) -> Sort:
+    engine = shape.engine
+    unit_id = Part("id", sql.binary(rows.c.id, engine))
+    desc = shape.sort_desc
+    suffix = "-desc" if desc else ""
+    match shape.sort:
+        case None if shape.search:
+            return Sort(
+                "relevance",
+                (
+                    Part("match_class", rows.c.match_class, "int"),
+                    Part("match_score", rows.c.match_score, "float", descending=True),
+                    Part("name", sql.binary(rows.c.name, engine)),
+                    unit_id,
+                ),
+            )
+        case None | "id":
+            return Sort(f"id{suffix}", (Part("id", unit_id.expr, descending=desc),))
+        case "name" | "echelon":
+            part = Part(shape.sort, sql.binary(rows.c[shape.sort], engine), descending=desc)
+            return Sort(f"{shape.sort}{suffix}", (part, unit_id))
+        case _:
+            part = Part(shape.sort, rows.c[shape.sort], "date", descending=desc, nullable=True)
+            return Sort(f"{shape.sort}{suffix}", (part, unit_id))
+
+
+# --- designations ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DesignationShape:
+    engine: str
+    dated: bool
+    keys: bool | None  # None: no code asked; False: a code without keys (nothing matches)
+    starts: bool
+    starts_indexed: bool
+    kind: bool
+    unit: bool
+    echelon: bool
+    verification: bool
+    decades: bool
+    unknown_decade: bool
+    theater: bool
+    sort: str | None
+    sort_desc: bool
+
+
+def designations(session: Session, seq: int, query: DesignationQuery) -> Bound:
+    """The codes and names (assignments) of edition `seq` that answer `query`."""
+    engine = sql.dialect(session)
+    when = query.when
+    values: dict[str, Any] = {"seq": seq, **sql.params_for_date(when)}
+    if query.keys:
+        values["keys"] = list(query.keys)
+    starts = query.code_startswith
+    if starts is not None:
+        values["starts"] = starts + "%"
+        values["starts_exact"] = starts
+        values["fts_assignment"] = sql.fts_query(starts, False)
+    for name in ("kind", "echelon", "verification"):
+        if getattr(query, name):
+            values[name] = list(getattr(query, name))
+    if query.unit:
+        values["unit"] = query.unit
+    numbers = [int(d) for d in query.decade if d != "unknown"]
+    if numbers:
+        values["decades"] = numbers
+    if query.theater:
+        check_theaters(session, seq, when, query.theater)
+        values |= sql.params_for_theaters(query.theater)
+    shape = DesignationShape(
+        engine=engine,
+        dated=when is not None,
+        keys=None if query.keys is None else bool(query.keys),
+        starts=starts is not None,
+        starts_indexed=engine == "sqlite" and starts is not None and len(starts) >= 3,
+        kind=bool(query.kind),
+        unit=query.unit is not None,
+        echelon=bool(query.echelon),
+        verification=bool(query.verification),
+        decades=bool(numbers),
+        unknown_decade="unknown" in query.decade,
+        theater=bool(query.theater),
+        sort=query.sort,
+        sort_desc=query.sort_desc,
+    )
+    return Bound(_designation_listing(shape), values, seq, when)
+
+
+@lru_cache(maxsize=256)
+def _designation_listing(shape: DesignationShape) -> Listing:
+    a, rev = Assignment, UnitRevision
+    columns: list[Any] = [
+        a.id.label("row"),
+        a.unit_id.label("unit"),
+        rev.name.label("unit_name"),
+        rev.echelon,
+        a.kind,
+        a.code,
+        a.match_key,
+        a.search,
+        a.valid_from,
+        a.valid_from_precision,
+        a.valid_to,
+        a.valid_to_precision,
+        a.verification,
+        a.source_id.label("source"),
+        a.note,
+    ]
+    conditions: list[Any] = [seen(a), sql.period_at(a, shape.dated)]
+    if shape.keys is not None:
+        conditions.append(a.match_key.in_(many("keys")) if shape.keys else false())
+    if shape.starts:
+        conditions.append(or_(a.search == p("starts_exact"), a.search.like(p("starts"))))
+        if shape.starts_indexed:
+            conditions.append(a.id.in_(sql.fts_rows(a, "fts_assignment")))
+    if shape.kind:
+        conditions.append(a.kind.in_(many("kind")))
+    if shape.unit:
+        conditions.append(a.unit_id == p("unit"))
+    if shape.echelon:
+        conditions.append(rev.echelon.in_(many("echelon")))
+    if shape.verification:
+        conditions.append(a.verification.in_(many("verification")))
+    if shape.decades or shape.unknown_decade:
+        conditions.append(sql.decade_filter(a.valid_from, shape.decades, shape.unknown_decade))
+    if shape.theater:
+        members = sql.theater_members(shape.dated, True, "in_theater")
+        conditions.append(a.unit_id.in_(select(members.c.unit_id)))
+    statement = (
+        select(*columns).join(rev, and_(rev.unit_id == a.unit_id, seen(rev))).where(*conditions)
+    )
+    rows = statement.subquery("rows")
+    return Listing(
+        rows=rows,
+        sort=_designation_sort(rows, shape),
+        engine=shape.engine,
+        searching=False,
+        dated=shape.dated,
+        facet_of={
+            "kind": _column_facet("kind"),
+            "echelon": _column_facet("echelon"),
+            "verification": _column_facet("verification"),
+            "decade": _decade_facet("valid_from"),
+            "theater": _theater_facet(shape.dated, "row", "unit"),
+        },
+    )
+
+
+def _designation_sort(rows: Subquery, shape: DesignationShape) -> Sort:
+    engine = shape.engine
+    desc = shape.sort_desc
+    row = Part("row", rows.c.row, "int")
+    code = Part("search", sql.binary(rows.c.search, engine))
+    unit = Part("unit", sql.binary(rows.c.unit, engine))
+    suffix = "-desc" if desc else ""
+    match shape.sort:
+        case None | "code":
+            first = Part("search", code.expr, descending=desc)
+            return Sort(f"code{suffix}", (first, unit, row))
+        case "unit":
+            first = Part("unit", unit.expr, descending=desc)
+            return Sort(f"unit{suffix}", (first, code, row))
+        case "kind":
+            first = Part("kind", sql.binary(rows.c.kind, engine), descending=desc)
+            return Sort(f"kind{suffix}", (first, code, unit, row))
+        case _:
+            first = Part(shape.sort, rows.c[shape.sort], "date", descending=desc, nullable=True)
+            return Sort(f"{shape.sort}{suffix}", (first, code, unit, row))

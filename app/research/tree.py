@@ -1,0 +1,245 @@
+"""Order of battle at a date: the units under a unit, recursively, and its chain up to the top.
+
+A link counts at the date when its period may hold then (open or uncertain
+bounds included, each link saying how it fits: inside, boundary or
+unknown_period); a unit counts when it may have existed then. Two recursive
+queries (down and up) read everything; the tree is assembled here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+from typing import Any, Final
+
+from sqlalchemy import String, and_, literal, select
+from sqlalchemy.orm import Session
+
+from app.db.models import Assignment, AssignmentKind, Edition, ParentLink, UnitRevision
+from app.decode.facts import Validity
+from app.decode.resolver import FIT_WEIGHT, VERIFICATION_WEIGHT
+from app.editions.service import edition_ref
+from app.errors import UnitNotFound
+from app.parsing.dates import DateRange
+from app.research import sql
+from app.research.cite import cite, request_line
+from app.research.service import sources
+from app.research.sql import many, p, seen
+from app.research.urls import unit_url
+
+MAX_NODES: Final = 20_000  # a tree larger than this is cut, and says so
+
+
+def _unit_columns() -> list[Any]:
+    rev = UnitRevision
+    return [
+        rev.name,
+        rev.echelon,
+        rev.formed,
+        rev.formed_precision,
+        rev.dissolved,
+        rev.dissolved_precision,
+        rev.verification.label("unit_verification"),
+        rev.source_id.label("unit_source"),
+    ]
+
+
+def _link_columns() -> list[Any]:
+    link = ParentLink
+    return [
+        link.id.label("link"),
+        link.unit_id,
+        link.parent_id,
+        link.valid_from,
+        link.valid_from_precision,
+        link.valid_to,
+        link.valid_to_precision,
+        link.verification,
+        link.source_id.label("source"),
+        link.note,
+    ]
+
+
+@lru_cache(maxsize=2)
+def _walk(down: bool) -> Any:
+    """Every link below (down) or above :unit_id that may hold at the date, with its depth.
+
+    UNION ALL with a depth limit, so a cycle in the data ends at MAX_DEPTH.
+    """
+    link, rev = ParentLink, UnitRevision
+    near, far = (link.parent_id, link.unit_id) if down else (link.unit_id, link.parent_id)
+
+    def holds() -> list[Any]:
+        return [
+            seen(link),
+            sql.period_at(link, True),
+            rev.unit_id == far,
+            seen(rev),
+            sql.existed_at(True),
+        ]
+
+    first = select(link.id.label("link"), far.label("reached"), literal(1).label("depth")).where(
+        near == p("unit_id", String), *holds()
+    )
+    walk = first.cte("walk", recursive=True)
+    step = (
+        select(link.id, far, walk.c.depth + 1)
+        .join(walk, near == walk.c.reached)
+        .where(walk.c.depth < sql.MAX_DEPTH, *holds())
+    )
+    walk = walk.union_all(step)
+    return (
+        select(walk.c.depth, *_link_columns(), *_unit_columns())
+        .join(link, link.id == walk.c.link)
+        .join(rev, and_(rev.unit_id == walk.c.reached, seen(rev)))
+        .order_by(walk.c.depth, link.parent_id, link.unit_id, link.id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _own() -> Any:
+    return select(UnitRevision.unit_id, *_unit_columns()).where(
+        UnitRevision.unit_id == p("unit_id", String), seen(UnitRevision)
+    )
+
+
+@lru_cache(maxsize=1)
+def _codes() -> Any:
+    a = Assignment
+    return (
+        select(a.unit_id, a.code)
+        .where(
+            a.unit_id.in_(many("ids")),
+            seen(a),
+            a.kind == AssignmentKind.THEATER_CODE,
+            sql.period_at(a, True),
+        )
+        .order_by(a.unit_id, a.code)
+    )
+
+
+def _unit_json(uid: str, row: Any, when: DateRange, base: str, edition: Edition) -> dict[str, Any]:
+    existed = Validity(row.formed, row.formed_precision, row.dissolved, row.dissolved_precision)
+    return {
+        "id": uid,
+        "name": row.name,
+        "echelon": row.echelon,
+        "existed": existed.to_json(),
+        "existed_fit": existed.fit(when).value,
+        "verification": row.unit_verification,
+        "source": row.unit_source,
+        "url": unit_url(base, uid, edition),
+    }
+
+
+def _link_json(row: Any, when: DateRange) -> dict[str, Any]:
+    valid = Validity(row.valid_from, row.valid_from_precision, row.valid_to, row.valid_to_precision)
+    return {
+        "valid": valid.to_json(),
+        "fit": valid.fit(when).value,
+        "verification": row.verification,
+        "source": row.source,
+        "note": row.note,
+    }
+
+
+def _link_rank(row: Any, when: DateRange) -> tuple[float, float, str]:
+    valid = Validity(row.valid_from, row.valid_from_precision, row.valid_to, row.valid_to_precision)
+    fit = valid.fit(when)
+    return (-FIT_WEIGHT[fit], -VERIFICATION_WEIGHT.get(row.verification, 0.5), row.parent_id)
+
+
+def _theater(session: Session, values: dict[str, Any], ids: list[str]) -> dict[str, str]:
+    """Theatre codes valid at the date of the units `ids` (a unit may have none)."""
+    rows = session.execute(_codes(), {**values, "ids": ids}).all()
+    codes: dict[str, str] = {}
+    for uid, code in rows:
+        codes.setdefault(uid, code)
+    return codes
+
+
+def unit_tree(
+    session: Session, edition: Edition, unit_id: str, when: DateRange, *, base: str
+) -> dict[str, Any]:
+    """GET /v1/units/{id}/tree: the units under `unit_id` at `when`, and its chain of parents."""
+    values = {"seq": edition.seq, "unit_id": unit_id, **sql.params_for_date(when)}
+    own = None if "\x00" in unit_id else session.execute(_own(), values).first()
+    if own is None:
+        raise UnitNotFound(
+            f"There is no unit {unit_id!r} in edition {edition.label!r}.",
+            detail_vi=f"Không có đơn vị {unit_id!r} trong ấn bản {edition.label!r}.",
+        )
+    below = session.execute(_walk(True).limit(MAX_NODES + 1), values).all()
+    above = session.execute(_walk(False), values).all()
+    truncated = len(below) > MAX_NODES
+    below = below[:MAX_NODES]
+
+    # Down: children by parent; a unit reached twice (two parents at a boundary date) shows twice.
+    children: dict[str, list[Any]] = defaultdict(list)
+    for row in below:
+        if row.link not in {r.link for r in children[row.parent_id]}:
+            children[row.parent_id].append(row)
+
+    def node(row: Any, path: frozenset[str]) -> dict[str, Any]:
+        out = _unit_json(row.unit_id, row, when, base, edition)
+        out["link"] = _link_json(row, when)
+        out["subordinates"] = [
+            node(child, path | {child.unit_id})
+            for child in sorted(children.get(row.unit_id, []), key=_child_order)
+            if child.unit_id not in path
+        ]
+        return out
+
+    subordinates = [
+        node(row, frozenset({unit_id, row.unit_id}))
+        for row in sorted(children.get(unit_id, []), key=_child_order)
+    ]
+
+    # Up: the best-fitting parent at each step (as the decoder climbs), and every other one seen.
+    parents: dict[str, list[Any]] = defaultdict(list)
+    for row in above:
+        parents[row.unit_id].append(row)
+    chain: list[dict[str, Any]] = []
+    current, seen = unit_id, {unit_id}
+    while parents.get(current):
+        best = min(parents[current], key=lambda r: _link_rank(r, when))
+        if best.parent_id in seen:
+            break
+        entry = _unit_json(best.parent_id, best, when, base, edition)
+        entry["link"] = _link_json(best, when)
+        entry["other_parents"] = sorted(
+            r.parent_id for r in parents[current] if r.parent_id != best.parent_id
+        )
+        chain.append(entry)
+        seen.add(best.parent_id)
+        current = best.parent_id
+
+    unit = _unit_json(unit_id, own, when, base, edition)
+    path_ids = [unit_id, *(c["id"] for c in chain)]
+    codes = _theater(session, values, path_ids)
+    theater = None
+    for item in [unit, *chain]:
+        if item["id"] in codes or item["echelon"] == "theater":
+            theater = {"id": item["id"], "name": item["name"], "code": codes.get(item["id"])}
+            break
+
+    source_ids = {own.unit_source} | {r.source for r in below} | {r.unit_source for r in below}
+    source_ids |= {r.source for r in above} | {r.unit_source for r in above}
+    return {
+        "edition": edition_ref(edition),
+        "cite": cite(
+            edition, request_line(f"/v1/units/{unit_id}/tree", [("date", when.text)], edition)
+        ),
+        "date": when.to_json(),
+        "unit": unit,
+        "theater": theater,
+        "chain": chain,
+        "subordinates": subordinates,
+        "count": len({r.unit_id for r in below}),
+        "truncated": truncated,
+        "sources": sources(session, source_ids),
+    }
+
+
+def _child_order(row: Any) -> tuple[str, str, int]:
+    return (row.name, row.unit_id, row.link)
