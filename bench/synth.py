@@ -58,6 +58,7 @@ from codebook.bundle import (
     write_bundle,
 )
 
+VERSION = 2  # bump when the same seed and sizes would give other files
 SYNTHETIC_NOTE = "Dữ liệu tổng hợp cho đo hiệu năng, không phải sự thật lịch sử / synthetic."
 REGIONS = 12
 DIVISIONS_PER_REGION = 20
@@ -120,11 +121,13 @@ def build_units(total: int, rng: random.Random) -> list[SynthUnit]:
         return len(units) - 1
 
     scaled = max(1, round(REGIONS * total / 100_000))  # 12 regions for 100,000 units
+    # A division holds 5 regiments, 20 battalions and about 390 companies: 416 units.
+    per_region = max(1, min(DIVISIONS_PER_REGION, round((total - scaled) / 416 / scaled)))
     regions = [add("military_region", FIRST_NUMBER + r, -1, 1946, None) for r in range(scaled)]
     divisions: list[int] = []
     number = FIRST_NUMBER
     for region in regions:
-        for _ in range(DIVISIONS_PER_REGION):
+        for _ in range(per_region):
             divisions.append(add("division", number, region, rng.randint(1947, 1965), None))
             number += 1
     regiments: list[int] = []
@@ -158,6 +161,8 @@ def build_units(total: int, rng: random.Random) -> list[SynthUnit]:
         u = units[reg]
         if rng.random() < 0.15:
             others = [d for d in by_region[units[u.parent].parent] if d != u.parent]
+            if not others:
+                continue
             year = rng.randint(max(u.formed + 1, 1963), 1973)
             if u.dissolved is None or year < u.dissolved:
                 u.moved = (year, rng.choice(others))

@@ -66,7 +66,8 @@ def _cp1258(text: str) -> bytes:
             continue
         except UnicodeEncodeError:
             pass
-        base, *marks = unicodedata.normalize("NFD", char)
+        decomposed = unicodedata.normalize("NFD", char)
+        base, marks = decomposed[0], list(decomposed[1:])
         shape = [m for m in marks if m in "\u0302\u0306\u031b"]  # â ă ơ keep their shape
         tone = [m for m in marks if m not in shape]
         out += unicodedata.normalize("NFC", base + "".join(shape)).encode("cp1258")

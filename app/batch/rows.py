@@ -151,4 +151,5 @@ class RowDecoder:
         recorder = RecordingReader(self.reader)
         cells = summarize(resolve(entry.parsed, when, recorder), self.edition_label)
         self.resolved += 1
-        return self.memo.put(entry.signature, when, recorder.points(), cells)
+        self.memo.put(entry.signature, when, recorder.points(), cells)
+        return cells

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.decode import service
-from app.deps import ContextDep, SessionDep
+from app.deps import ContextDep
 from app.schemas import DecodeOut, DecodeRequest, ParseOut, ParseRequest, ProblemOut
 
 router = APIRouter(prefix="/v1", tags=["decode"])
@@ -33,6 +34,13 @@ def parse(body: ParseRequest) -> JSONResponse:
 
 
 @router.post("/decode", response_model=DecodeOut, responses=PROBLEMS)
-def decode(body: DecodeRequest, context: ContextDep, session: SessionDep) -> JSONResponse:
+async def decode(body: DecodeRequest, context: ContextDep) -> Response:
     """Decode a designation for a date of death: ranked candidate units with their chains."""
-    return JSONResponse(service.decode(context, session, body.text, body.date, body.edition))
+    # A remembered answer is served on the event loop; anything needing the database runs in
+    # the thread pool.
+    answer = service.quick_answer(context, body.text, body.date, body.edition)
+    if answer is None:
+        answer = await run_in_threadpool(
+            service.answer, context, body.text, body.date, body.edition
+        )
+    return Response(answer, media_type="application/json")

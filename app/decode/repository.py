@@ -156,8 +156,8 @@ class EditionReader:
 
     def _prepare(self) -> dict[str, Any]:
         """The hot statements, built once per reader (building one costs more than running it)."""
-        keys = bindparam("keys", expanding=True)
-        units = bindparam("units", expanding=True)
+        keys: Any = bindparam("keys", expanding=True)
+        units: Any = bindparam("units", expanding=True)
         seen = visible(Assignment, self.seq)
         return {
             "counts": select(Assignment.match_key, func.count())

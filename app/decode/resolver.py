@@ -135,7 +135,17 @@ class ChainLink:
     matched: tuple[Match, ...] = ()
     parent_link: LinkFact | None = None  # to the next (larger) link of the chain
     parent_fit: Fit | None = None
-    areas: tuple[AreaFact, ...] = ()
+    # Where the unit was at the date, read only when asked (a batch summary never asks).
+    area_source: Callable[[], tuple[AreaFact, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    _areas: list[tuple[AreaFact, ...]] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def areas(self) -> tuple[AreaFact, ...]:
+        if not self._areas:
+            self._areas.append(self.area_source() if self.area_source else ())
+        return self._areas[0]
 
     def to_json(self) -> dict[str, Any]:
         u = self.unit
@@ -198,9 +208,7 @@ class Candidate:
     pending_warnings: tuple[Pending, ...]
     explained: frozenset[int] = field(default_factory=frozenset)
     min_fit: Fit = Fit.INSIDE
-    _worded: dict[str, tuple[Notice, ...]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    _worded: dict[str, tuple[Notice, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def reasons(self) -> tuple[Notice, ...]:
@@ -540,9 +548,9 @@ class _Resolver:
                 continue
             # Records go small to large, but not always: any element on the chain is explained.
             here = self._on_chain(i, chain_ids)
-            known = self.info[i].known
+            is_known = self.info[i].known
             if not here and i < anchor.element:
-                reason = "smaller_than_anchor" if known else "not_in_codebook"
+                reason = "smaller_than_anchor" if is_known else "not_in_codebook"
                 unresolved.append(Unresolved(i, elements[i].text, reason))
                 continue
             if here:
@@ -553,7 +561,7 @@ class _Resolver:
                 if best.by_fallback:
                     warnings.append(("suffix_ignored", partial(_suffix_notice, best)))
                 continue
-            if not known:
+            if not is_known:
                 unresolved.append(Unresolved(i, elements[i].text, "not_in_codebook"))
                 continue
             anachronism = self._anachronism(i)
@@ -589,9 +597,7 @@ class _Resolver:
                 weights_fit.append(FIT_WEIGHT[parent_fit or Fit.UNDATED])
                 weights_ver.append(VERIFICATION_WEIGHT.get(link.verification, 0.5))
             existence = unit.existed.fit(self.when)
-            areas = tuple(
-                a for a in self.reader.areas(uid) if a.validity.fit(self.when) is not Fit.OUTSIDE
-            )
+            areas = partial(self._areas_at, uid)
             links.append(ChainLink(unit, existence, matched, link, parent_fit, areas))
             if link is not None and parent_fit is not None:
                 reasons.append(("parent_link", partial(self._link_reason, unit, link)))
@@ -615,6 +621,11 @@ class _Resolver:
             pending_warnings=tuple(warnings),
             explained=frozenset(explained),
             min_fit=min_fit,
+        )
+
+    def _areas_at(self, unit_id: str) -> tuple[AreaFact, ...]:
+        return tuple(
+            a for a in self.reader.areas(unit_id) if a.validity.fit(self.when) is not Fit.OUTSIDE
         )
 
     def _existence(self, match: Match) -> Fit:
@@ -643,25 +654,23 @@ class _Resolver:
         a = m.assignment
         unit = self.reader.unit(a.unit_id)
         name = unit.name if unit else a.unit_id
-        weight_vi, weight_en = _weighing(a.verification)
         return Notice(
             "matched",
             f"'{m.text}' khớp {KIND_VI.get(a.kind, a.kind)} '{a.code}' của {name} "
-            f"{period_vi(a.validity)} (nguồn: {a.source.id}; {weight_vi}).",
+            f"{period_vi(a.validity)} (nguồn: {a.source.id}, {a.verification}).",
             f"'{m.text}' matches the {KIND_EN.get(a.kind, a.kind)} '{a.code}' of {name} "
-            f"{period_en(a.validity)} (source: {a.source.id}; {weight_en}).",
+            f"{period_en(a.validity)} (source: {a.source.id}, {a.verification}).",
         )
 
     def _link_reason(self, unit: UnitFact, link: LinkFact) -> Notice:
         parent = self.reader.unit(link.parent_id)
         parent_name = parent.name if parent else link.parent_id
-        weight_vi, weight_en = _weighing(link.verification)
         return Notice(
             "parent_link",
             f"{unit.name} trực thuộc {parent_name} {period_vi(link.validity)} "
-            f"(nguồn: {link.source.id}; {weight_vi}).",
+            f"(nguồn: {link.source.id}, {link.verification}).",
             f"{unit.name} was under {parent_name} {period_en(link.validity)} "
-            f"(source: {link.source.id}; {weight_en}).",
+            f"(source: {link.source.id}, {link.verification}).",
         )
 
     def _contradiction(self, index: int, path: list[tuple[str, LinkFact | None]]) -> Notice:
@@ -713,25 +722,6 @@ class _Resolver:
             f"({period_en(a.validity)}); cross-check it.",
             self.parse.elements[m.element].span,
         )
-
-
-VERIFICATION_VI = {
-    "verified": "đã kiểm chứng",
-    "unverified": "chưa kiểm chứng",
-    "disputed": "đang bị nghi vấn",
-}
-
-
-def _weighing(verification: str) -> tuple[str, str]:
-    """How a row's verification status weighs in the score, said in words (vi, en)."""
-    weight = VERIFICATION_WEIGHT.get(verification, 0.5)
-    status_vi = VERIFICATION_VI.get(verification, verification)
-    if weight >= 1.0:
-        return f"{status_vi}: tính đủ", f"{verification}: counts in full"
-    return (
-        f"{status_vi}: chỉ tính {weight:.2f}".replace(".", ",") + " so với dòng đã kiểm chứng",
-        f"{verification}: counts {weight:.2f} of a verified row",
-    )
 
 
 def _suffix_notice(m: Match) -> Notice:

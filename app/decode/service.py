@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.context import Context
@@ -124,6 +126,10 @@ def answer_json(context: Context, edition: Edition, text: str, date: str | None)
             memo.put((text, when.text), when, points, part)
         else:
             memo.put(text, when, points, part)
+    return _assemble(text, when, edition, part)
+
+
+def _assemble(text: str, when: DateRange | None, edition: Edition, part: bytes) -> bytes:
     return (
         b'{"input":'
         + _dumps(text)
@@ -135,3 +141,82 @@ def answer_json(context: Context, edition: Edition, text: str, date: str | None)
         + part
         + b"}"
     )
+
+
+# --- Which edition answers, without a query per request --------------------------------------
+
+EDITION_RECHECK_SECONDS = 1.0  # another process's new edition answers within this time
+_edition_changes = [0]  # bumped whenever this process flushes a change to an edition row
+_listening = [False]
+
+
+def _note_edition_change(session: Session, *_: Any) -> None:
+    if any(isinstance(o, Edition) for o in (*session.new, *session.dirty, *session.deleted)):
+        _edition_changes[0] += 1
+
+
+class EditionChoice:
+    """`chosen_edition`, remembered for a second; a change made in this process is seen at once."""
+
+    def __init__(self) -> None:
+        if not _listening[0]:
+            event.listen(Session, "before_flush", _note_edition_change)
+            _listening[0] = True
+        self._chosen: dict[str | None, tuple[int, float, Edition]] = {}
+
+    def peek(self, ref: str | int | None) -> Edition | None:
+        """The remembered choice if still fresh (no database work)."""
+        hit = self._chosen.get(_ref_key(ref))
+        if hit is None or hit[0] != _edition_changes[0]:
+            return None
+        if time.monotonic() - hit[1] > EDITION_RECHECK_SECONDS:
+            return None
+        return hit[2]
+
+    def get(self, context: Context, ref: str | int | None) -> Edition:
+        found = self.peek(ref)
+        if found is None:
+            generation = _edition_changes[0]
+            found = chosen_edition(context, ref)
+            self._chosen[_ref_key(ref)] = (generation, time.monotonic(), found)
+        return found
+
+
+def _ref_key(ref: str | int | None) -> str | None:
+    return None if ref is None or ref == "" else f"{type(ref).__name__}:{ref}"
+
+
+def _choice(context: Context) -> EditionChoice:
+    # Kept with the context (one per app or CLI run), made on first use.
+    choice: EditionChoice | None = getattr(context, "_edition_choice", None)
+    if choice is None:
+        choice = EditionChoice()
+        context._edition_choice = choice  # type: ignore[attr-defined]
+    return choice
+
+
+def quick_answer(
+    context: Context, text: str, date: str | None, edition: str | int | None
+) -> bytes | None:
+    """The answer if it needs no database work (edition known, answer remembered), else None."""
+    chosen = _choice(context).peek(edition)
+    if chosen is None or chosen.status == "draft":
+        return None
+    parse_text(text)  # refuses bad text as the full path would
+    when = cached_date(date)
+    memo = context.reader(chosen).memo
+    if memo is None or "json" not in memo:
+        return None
+    part: bytes | None = memo["json"].get(text, when)
+    if part is _WORDED and when is not None:
+        part = memo["json"].get((text, when.text), when)
+    if part is None or part is _WORDED:
+        return None
+    return _assemble(text, when, chosen, part)
+
+
+def answer(context: Context, text: str, date: str | None, edition: str | int | None) -> bytes:
+    """The answer of POST /v1/decode as JSON bytes (the edition choice remembered briefly)."""
+    parse_text(text)  # the order of refusals as in `decode`: text, then date, then edition
+    cached_date(date)
+    return answer_json(context, _choice(context).get(context, edition), text, date)
