@@ -197,6 +197,8 @@ class UnitShape:
 def units(session: Session, seq: int, query: UnitQuery, *, fuzzy: bool | None = None) -> Bound:
     """The units of edition `seq` that answer `query`."""
     engine = sql.dialect(session)
+    if fuzzy is None:
+        sql.prepare(session)
     when = query.when
     values: dict[str, Any] = {"seq": seq, **sql.params_for_date(when)}
     if query.echelon:
@@ -349,6 +351,7 @@ class DesignationShape:
 def designations(session: Session, seq: int, query: DesignationQuery) -> Bound:
     """The codes and names (assignments) of edition `seq` that answer `query`."""
     engine = sql.dialect(session)
+    sql.prepare(session)
     when = query.when
     values: dict[str, Any] = {"seq": seq, **sql.params_for_date(when)}
     if query.keys:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import String, and_, literal, select
+from sqlalchemy import String, and_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Assignment, AssignmentKind, Edition, ParentLink, UnitRevision
@@ -61,39 +61,37 @@ def _link_columns() -> list[Any]:
 
 
 @lru_cache(maxsize=2)
-def _walk(down: bool) -> Any:
-    """Every link below (down) or above :unit_id that may hold at the date, with its depth.
-
-    UNION ALL with a depth limit, so a cycle in the data ends at MAX_DEPTH.
-    """
+def _step(down: bool) -> Any:
+    """The links below (down) or above the units :ids that may hold at the date, with the unit
+    at their other end (which may have existed then)."""
     link, rev = ParentLink, UnitRevision
     near, far = (link.parent_id, link.unit_id) if down else (link.unit_id, link.parent_id)
-
-    def holds() -> list[Any]:
-        return [
-            seen(link),
-            sql.period_at(link, True),
-            rev.unit_id == far,
-            seen(rev),
-            sql.existed_at(True),
-        ]
-
-    first = select(link.id.label("link"), far.label("reached"), literal(1).label("depth")).where(
-        near == p("unit_id", String), *holds()
-    )
-    walk = first.cte("walk", recursive=True)
-    step = (
-        select(link.id, far, walk.c.depth + 1)
-        .join(walk, near == walk.c.reached)
-        .where(walk.c.depth < sql.MAX_DEPTH, *holds())
-    )
-    walk = walk.union_all(step)
     return (
-        select(walk.c.depth, *_link_columns(), *_unit_columns())
-        .join(link, link.id == walk.c.link)
-        .join(rev, and_(rev.unit_id == walk.c.reached, seen(rev)))
-        .order_by(walk.c.depth, link.parent_id, link.unit_id, link.id)
+        select(*_link_columns(), *_unit_columns())
+        .join(rev, and_(rev.unit_id == far, seen(rev), sql.existed_at(True)))
+        .where(near.in_(many("ids")), seen(link), sql.period_at(link, True))
+        .order_by(link.parent_id, link.unit_id, link.id)
     )
+
+
+def _walk(session: Session, values: dict[str, Any], unit_id: str, *, down: bool) -> list[Any]:
+    """Every link below (down) or above `unit_id` at the date, level by level.
+
+    One indexed query per level (a recursive CTE let the planner scan whole
+    tables at national scale); a unit is followed once, so cycles end.
+    """
+    found: list[Any] = []
+    seen_ids = {unit_id}
+    frontier = [unit_id]
+    for _ in range(sql.MAX_DEPTH):
+        if not frontier or len(found) > MAX_NODES:
+            break
+        rows = session.execute(_step(down), {**values, "ids": frontier}).all()
+        found += rows
+        reached = [r.unit_id if down else r.parent_id for r in rows]
+        frontier = sorted({r for r in reached if r not in seen_ids})
+        seen_ids.update(frontier)
+    return found
 
 
 @lru_cache(maxsize=1)
@@ -162,6 +160,7 @@ def unit_tree(
     session: Session, edition: Edition, unit_id: str, when: DateRange, *, base: str
 ) -> dict[str, Any]:
     """GET /v1/units/{id}/tree: the units under `unit_id` at `when`, and its chain of parents."""
+    sql.prepare(session)
     values = {"seq": edition.seq, "unit_id": unit_id, **sql.params_for_date(when)}
     own = None if "\x00" in unit_id else session.execute(_own(), values).first()
     if own is None:
@@ -169,8 +168,8 @@ def unit_tree(
             f"There is no unit {unit_id!r} in edition {edition.label!r}.",
             detail_vi=f"Không có đơn vị {unit_id!r} trong ấn bản {edition.label!r}.",
         )
-    below = session.execute(_walk(True).limit(MAX_NODES + 1), values).all()
-    above = session.execute(_walk(False), values).all()
+    below = _walk(session, values, unit_id, down=True)
+    above = _walk(session, values, unit_id, down=False)
     truncated = len(below) > MAX_NODES
     below = below[:MAX_NODES]
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import Final
 from urllib.parse import quote, urlencode
 
 from app.db.models import Edition
 
+_PLAIN: Final = re.compile(r"[A-Za-z0-9._~-]+")  # ids as the codebook writes them
+
+
+@lru_cache(maxsize=64)
+def _pinned(label: str) -> str:
+    return urlencode({"edition": label})
+
 
 def unit_url(base: str, unit_id: str, edition: Edition) -> str:
-    return f"{base}/v1/units/{quote(unit_id, safe='')}?{urlencode({'edition': edition.label})}"
+    """The unit's page (GET /v1/units/{id}) in this edition; made for every row, so kept cheap."""
+    path = unit_id if _PLAIN.fullmatch(unit_id) else quote(unit_id, safe="")
+    return f"{base}/v1/units/{path}?{_pinned(edition.label)}"
 
 
 def listing_url(base: str, path: str, params: Iterable[tuple[str, str]], edition: Edition) -> str:
