@@ -11,19 +11,19 @@ The decode columns hold no text of the row, so they can be shared.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from app.context import Context
 from app.db.models import Edition
 from app.decode.memo import RecordingReader, memo_of
-from app.decode.resolver import Resolution, resolve
+from app.decode.resolver import WIDE, Resolution, resolve
 from app.decode.service import check_text
 from app.errors import PhienhieuError
 from app.parsing import parse
 from app.parsing.ast import ParseResult
 from app.parsing.dates import DateRange, parse_date
-from app.parsing.keys import element_keys
+from app.parsing.keys import element_keys, without_suffix
 from app.parsing.legacy import repair_legacy
 from app.parsing.normalize import fold_for_parsing
 
@@ -135,6 +135,47 @@ class RowDecoder:
             found = exc
         self._dates[date] = found
         return found
+
+    def warm(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Read what a chunk of rows will need in a few bulk queries, not several per row.
+
+        Parses the chunk's new designations, then reads the narrow keys they ask for, the
+        ancestors of every unit those keys name and, below the units that must narrow a
+        wide key, the subordinate links.
+        """
+        fresh = []
+        for text, _ in pairs:
+            if text not in self._texts:
+                entry = self._text(text)
+                if entry.parsed is not None:
+                    fresh.append(entry.parsed)
+        if not fresh:
+            return
+        per_parse = []
+        for parsed in fresh:
+            keys = []
+            for element in parsed.elements:
+                for key in element_keys(element):
+                    keys.append(key)
+                    fallback = without_suffix(key)
+                    if fallback:
+                        keys.append(fallback)
+            per_parse.append(keys)
+        counts = self.reader.key_counts(tuple(dict.fromkeys(k for ks in per_parse for k in ks)))
+        narrow = tuple(dict.fromkeys(k for ks in per_parse for k in ks if 0 < counts[k] <= WIDE))
+        by_key: dict[str, list[str]] = {}
+        for fact in self.reader.assignments(narrow):
+            by_key.setdefault(fact.match_key, []).append(fact.unit_id)
+        self.reader.prefetch_ancestors([u for ids in by_key.values() for u in ids])
+        roots = [
+            u
+            for keys in per_parse
+            if any(counts[k] > WIDE for k in keys)
+            for k in keys
+            for u in by_key.get(k, ())
+        ]
+        if roots:
+            self.reader.prefetch_descendants(roots)
 
     def cells(self, text: str, date: str) -> Cells:
         """The decode columns for one row (never raises for bad input: the row says why)."""

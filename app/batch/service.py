@@ -207,6 +207,7 @@ class _Decoder:
         if self._local is not None:
             cells = self._local.cells
             for payload, pairs in chunks:
+                self._local.warm(pairs)
                 yield payload, [cells(t, d) for t, d in pairs]
             return
         pending: collections.deque[tuple[Any, Any]] = collections.deque()
@@ -240,6 +241,7 @@ def _worker_start(settings: dict[str, Any], seq: int) -> None:
 
 def _worker_decode(pairs: list[tuple[str, str]]) -> list[Cells]:
     assert _WORKER is not None
+    _WORKER.warm(pairs)
     cells = _WORKER.cells
     return [cells(t, d) for t, d in pairs]
 

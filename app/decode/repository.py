@@ -66,6 +66,7 @@ class EditionReader:
         self._children: dict[str, list[LinkFact]] = {}
         self._descendants: dict[tuple[str, int], list[LinkFact] | None] = {}
         self._asks: dict[str, int] = {}
+        self._climbable: set[str] = set()  # units whose ancestors are all loaded
         self._key_index: dict[str, dict[str, list[AssignmentFact]]] = {}
         self._statements = self._prepare()
         self.memo: Any = None  # the decode memo of this edition (app/decode/memo.py), if any
@@ -388,10 +389,10 @@ class EditionReader:
         One query per level of the hierarchy instead of one per unit; over all periods,
         so the resolver then climbs for any date without touching the database.
         """
-        level = list(dict.fromkeys(unit_ids))
+        level = [u for u in dict.fromkeys(unit_ids) if u not in self._climbable]
         seen: set[str] = set()
         for _ in range(32):  # deeper than any hierarchy; guards against a cycle in the data
-            level = [u for u in level if u not in seen]
+            level = [u for u in level if u not in seen and u not in self._climbable]
             if not level:
                 break
             seen.update(level)
@@ -399,6 +400,24 @@ class EditionReader:
             self._load_units(level)
             self._load_areas(level)
             level = [link.parent_id for u in level for link in self._parents[u]]
+        self._climbable.update(seen)
+
+    def prefetch_descendants(self, unit_ids: Sequence[str], limit: int = 200_000) -> None:
+        """Load the links below `unit_ids` and the ancestors of every unit found there.
+
+        Level by level, at most about `limit` links in all: the units that may narrow a
+        wide code, and the readings found below them, then resolve without a query.
+        """
+        level = list(dict.fromkeys(unit_ids))
+        below: list[str] = []
+        for _ in range(32):
+            level = [u for u in level if u not in self._children]
+            if not level or len(below) > limit:
+                break
+            found = self.children_of(level)
+            level = [link.unit_id for links in found.values() for link in links]
+            below.extend(level)
+        self.prefetch_ancestors(below)
 
     def designations(self, unit_id: str) -> list[AssignmentFact]:
         """Every code and name `unit_id` carried, by period."""
