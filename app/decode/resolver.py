@@ -654,23 +654,25 @@ class _Resolver:
         a = m.assignment
         unit = self.reader.unit(a.unit_id)
         name = unit.name if unit else a.unit_id
+        weight_vi, weight_en = _weighing(a.verification)
         return Notice(
             "matched",
             f"'{m.text}' khớp {KIND_VI.get(a.kind, a.kind)} '{a.code}' của {name} "
-            f"{period_vi(a.validity)} (nguồn: {a.source.id}, {a.verification}).",
+            f"{period_vi(a.validity)} (nguồn: {a.source.id}; {weight_vi}).",
             f"'{m.text}' matches the {KIND_EN.get(a.kind, a.kind)} '{a.code}' of {name} "
-            f"{period_en(a.validity)} (source: {a.source.id}, {a.verification}).",
+            f"{period_en(a.validity)} (source: {a.source.id}; {weight_en}).",
         )
 
     def _link_reason(self, unit: UnitFact, link: LinkFact) -> Notice:
         parent = self.reader.unit(link.parent_id)
         parent_name = parent.name if parent else link.parent_id
+        weight_vi, weight_en = _weighing(link.verification)
         return Notice(
             "parent_link",
             f"{unit.name} trực thuộc {parent_name} {period_vi(link.validity)} "
-            f"(nguồn: {link.source.id}, {link.verification}).",
+            f"(nguồn: {link.source.id}; {weight_vi}).",
             f"{unit.name} was under {parent_name} {period_en(link.validity)} "
-            f"(source: {link.source.id}, {link.verification}).",
+            f"(source: {link.source.id}; {weight_en}).",
         )
 
     def _contradiction(self, index: int, path: list[tuple[str, LinkFact | None]]) -> Notice:
@@ -722,6 +724,25 @@ class _Resolver:
             f"({period_en(a.validity)}); cross-check it.",
             self.parse.elements[m.element].span,
         )
+
+
+VERIFICATION_VI = {
+    "verified": "đã kiểm chứng",
+    "unverified": "chưa kiểm chứng",
+    "disputed": "đang bị nghi vấn",
+}
+
+
+def _weighing(verification: str) -> tuple[str, str]:
+    """How a row's verification status weighs in the score, said in words (vi, en)."""
+    weight = VERIFICATION_WEIGHT.get(verification, 0.5)
+    status_vi = VERIFICATION_VI.get(verification, verification)
+    if weight >= 1.0:
+        return f"{status_vi}: tính đủ", f"{verification}: counts in full"
+    return (
+        f"{status_vi}: chỉ tính {weight:.2f}".replace(".", ",") + " so với dòng đã kiểm chứng",
+        f"{verification}: counts {weight:.2f} of a verified row",
+    )
 
 
 def _suffix_notice(m: Match) -> Notice:
