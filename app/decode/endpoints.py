@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.context import Context
 from app.decode import service
-from app.deps import ContextDep
 from app.schemas import DecodeOut, DecodeRequest, ParseOut, ParseRequest, ProblemOut
 
 router = APIRouter(prefix="/v1", tags=["decode"])
@@ -34,8 +34,11 @@ def parse(body: ParseRequest) -> JSONResponse:
 
 
 @router.post("/decode", response_model=DecodeOut, responses=PROBLEMS)
-async def decode(body: DecodeRequest, context: ContextDep) -> Response:
+async def decode(body: DecodeRequest, request: Request) -> Response:
     """Decode a designation for a date of death: ranked candidate units with their chains."""
+    # The context straight from the app: a sync dependency would cost every request a trip
+    # through the thread pool, most of the time of a remembered answer.
+    context: Context = request.app.state.context
     # A remembered answer is served on the event loop; anything needing the database runs in
     # the thread pool.
     answer = service.quick_answer(context, body.text, body.date, body.edition)

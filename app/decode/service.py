@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from functools import lru_cache
 from typing import Any
@@ -163,22 +164,43 @@ class EditionChoice:
             event.listen(Session, "before_flush", _note_edition_change)
             _listening[0] = True
         self._chosen: dict[str | None, tuple[int, float, Edition]] = {}
+        self._rereading: set[str | None] = set()
+        self._lock = threading.Lock()
 
     def peek(self, ref: str | int | None) -> Edition | None:
-        """The remembered choice if still fresh (no database work)."""
-        hit = self._chosen.get(_ref_key(ref))
+        """The remembered choice, without database work; None when it must be read again.
+
+        When it is due for a re-read, one caller gets None (and re-reads it); the others
+        keep the remembered choice meanwhile, so a busy server does not send every
+        request of that moment to the database at once.
+        """
+        key = _ref_key(ref)
+        hit = self._chosen.get(key)
         if hit is None or hit[0] != _edition_changes[0]:
             return None
-        if time.monotonic() - hit[1] > EDITION_RECHECK_SECONDS:
-            return None
-        return hit[2]
+        if time.monotonic() - hit[1] <= EDITION_RECHECK_SECONDS:
+            return hit[2]
+        with self._lock:
+            if key in self._rereading:
+                return hit[2]
+            self._rereading.add(key)
+        return None
 
     def get(self, context: Context, ref: str | int | None) -> Edition:
-        found = self.peek(ref)
-        if found is None:
-            generation = _edition_changes[0]
+        fresh = self._chosen.get(_ref_key(ref))
+        if (
+            fresh is not None
+            and fresh[0] == _edition_changes[0]
+            and time.monotonic() - fresh[1] <= EDITION_RECHECK_SECONDS
+        ):
+            return fresh[2]
+        generation = _edition_changes[0]
+        try:
             found = chosen_edition(context, ref)
             self._chosen[_ref_key(ref)] = (generation, time.monotonic(), found)
+        finally:
+            with self._lock:
+                self._rereading.discard(_ref_key(ref))
         return found
 
 
