@@ -221,11 +221,11 @@ def quick_answer(
     context: Context, text: str, date: str | None, edition: str | int | None
 ) -> bytes | None:
     """The answer if it needs no database work (edition known, answer remembered), else None."""
+    parse_text(text)  # refuses bad text and dates as the full path would, and before `peek`:
+    when = cached_date(date)  # a None from it promises the caller re-reads the edition
     chosen = _choice(context).peek(edition)
     if chosen is None or chosen.status == "draft":
         return None
-    parse_text(text)  # refuses bad text as the full path would
-    when = cached_date(date)
     memo = context.reader(chosen).memo
     if memo is None or "json" not in memo:
         return None
