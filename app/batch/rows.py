@@ -40,6 +40,7 @@ DECODE_COLUMNS = (
 )
 OTHER_CANDIDATES = 4
 CACHE_LIMIT = 500_000  # distinct texts / dates remembered per decoder before starting afresh
+WHOLE_HIERARCHY_FROM = 500  # rows in one go: then read the whole hierarchy at once
 
 Cells = tuple[str, ...]
 
@@ -151,29 +152,39 @@ class RowDecoder:
                     fresh.append(entry.parsed)
         if not fresh:
             return
-        per_parse = []
+        if len(pairs) >= WHOLE_HIERARCHY_FROM:
+            self.reader.load_hierarchy()
+        per_parse: list[list[list[str]]] = []  # per parse, per element with keys, its keys
         for parsed in fresh:
-            keys = []
+            elements = []
             for element in parsed.elements:
+                keys = []
                 for key in element_keys(element):
                     keys.append(key)
                     fallback = without_suffix(key)
                     if fallback:
                         keys.append(fallback)
-            per_parse.append(keys)
-        counts = self.reader.key_counts(tuple(dict.fromkeys(k for ks in per_parse for k in ks)))
-        narrow = tuple(dict.fromkeys(k for ks in per_parse for k in ks if 0 < counts[k] <= WIDE))
+                if keys:
+                    elements.append(keys)
+            per_parse.append(elements)
+        every = tuple(dict.fromkeys(k for es in per_parse for ks in es for k in ks))
+        counts = self.reader.key_counts(every)
+        narrow = tuple(k for k in every if 0 < counts[k] <= WIDE)
         by_key: dict[str, list[str]] = {}
         for fact in self.reader.assignments(narrow):
             by_key.setdefault(fact.match_key, []).append(fact.unit_id)
         self.reader.prefetch_ancestors([u for ids in by_key.values() for u in ids])
-        roots = [
-            u
-            for keys in per_parse
-            if any(counts[k] > WIDE for k in keys)
-            for k in keys
-            for u in by_key.get(k, ())
-        ]
+        # Below the element that will narrow each wide one: the nearest narrow one after it,
+        # as the resolver tries first (larger ones hold too many units to narrow anything).
+        roots: list[str] = []
+        for elements in per_parse:
+            wide = [any(counts[k] > WIDE for k in keys) for keys in elements]
+            for i, is_wide in enumerate(wide):
+                if not is_wide:
+                    continue
+                after = [keys for j, keys in enumerate(elements) if j > i and not wide[j]]
+                for keys in after[:1]:
+                    roots.extend(u for k in keys for u in by_key.get(k, ()))
         if roots:
             self.reader.prefetch_descendants(roots)
 
