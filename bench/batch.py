@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for name, result in (("floor (csv read + write)", floor), ("phienhieu batch", decoded)):
         print(
-            f"{name:<34}{result.wall:>9.1f}{result.cpu:>9.1f}{rows / result.wall:>11,.0f}"
+            f"{name:<34}{result.wall:>9.2f}{result.cpu:>9.2f}{rows / result.wall:>11,.0f}"
             f"{result.peak_rss_mib:>14,.0f}{result.peak_pss_mib:>14,.0f}"
         )
     print(

@@ -46,26 +46,11 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from app.context import Context  # noqa: E402
 from app.editions.service import resolve_edition  # noqa: E402
 from app.research import params, service, tree  # noqa: E402
-from app.research.text import search_text  # noqa: E402
 from app.settings import Settings  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TARGET_P99_MS = 50.0
 TARGET_RATIO = 3.0
-SEARCHED = {"unit_revision": "name", "assignment": "code", "area": "area"}
-
-
-def _with_search(bulk: Callable[..., None]) -> Callable[..., None]:
-    """synth's bulk loader, adding the search text that migration 0003_search asks for."""
-
-    def load(conn: Any, model: Any, rows: list[dict[str, Any]]) -> None:
-        column = SEARCHED.get(model.__tablename__)
-        if column and rows and "search" not in rows[0]:
-            for row in rows:
-                row["search"] = search_text(row[column])
-        bulk(conn, model, rows)
-
-    return load
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +195,6 @@ def _generate(args: argparse.Namespace, folder: str, url: str) -> None:
             str(args.seed),
         ]
     )
-    synth._bulk = _with_search(synth._bulk)
     synth.load(Path(folder), url)
     print(
         f"synthetic codebook: {args.units} units, {args.assignments} assignments, "

@@ -601,6 +601,7 @@ def load(folder: Path, database_url: str) -> int:
         Unit,
         UnitRevision,
     )
+    from app.research.text import search_text
     from app.settings import Settings
     from codebook.bundle import match_key
 
@@ -661,6 +662,7 @@ def load(folder: Path, database_url: str) -> int:
                     "unit_id": r["id"],
                     "echelon": r["echelon"],
                     "name": r["name"],
+                    "search": search_text(r["name"]),
                     "formed": formed,
                     "formed_precision": formed_p,
                     "dissolved": dissolved,
@@ -690,6 +692,7 @@ def load(folder: Path, database_url: str) -> int:
                     "unit_id": r["unit"],
                     "kind": r["kind"],
                     "code": r["code"],
+                    "search": search_text(r["code"]),
                     "match_key": key(r["code"]),
                     **attested(r),
                 }
@@ -708,7 +711,12 @@ def load(folder: Path, database_url: str) -> int:
             conn,
             Area,
             [
-                {"unit_id": r["unit"], "area": r["area"], **attested(r)}
+                {
+                    "unit_id": r["unit"],
+                    "area": r["area"],
+                    "search": search_text(r["area"]),
+                    **attested(r),
+                }
                 for r in _rows(folder / "areas.csv")
             ],
         )
