@@ -66,7 +66,8 @@ def test_parser_is_built_on_first_use_only() -> None:
     probe = (
         "import app.parsing.dates as d; "
         "assert d._parser.cache_info().currsize == 0; "
-        "d.parse_date('1968'); d.parse_date('1969'); "
+        "d.parse_date('1968'); assert d._parser.cache_info().currsize == 0; "
+        "d.parse_date('~1968'); d.parse_date('năm 1969'); "
         "assert d._parser.cache_info().misses == 1"
     )
     subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True)
@@ -152,3 +153,72 @@ def test_anything_else_is_an_invalid_date(text: str) -> None:
     elif result is not None:
         assert result.lower < result.upper
         assert result.text == text
+
+
+def _both(text: str) -> tuple[object, object]:
+    """parse_date and the grammar alone on `text`: each a DateRange or the error's message."""
+    results: list[object] = []
+    for read in (parse_date, dates.parse_date_grammar):
+        try:
+            results.append(read(text))
+        except InvalidDate as exc:
+            results.append(("error", str(exc), exc.detail_vi))
+    return results[0], results[1]
+
+
+_DIGITS = st.integers(0, 40).map(str) | st.integers(0, 12).map(lambda n: f"{n:02d}")
+_YEARS = st.sampled_from(["1968", "1975", "1899", "2101", "2000", "1900", "0000"])
+_SEPS = st.sampled_from(["/", "-", ".", " ", "/ ", ""])
+
+
+@given(
+    st.tuples(
+        st.sampled_from(["", "T", "t", " ", "T ", "~", "ngày "]),
+        _DIGITS,
+        _SEPS,
+        _DIGITS,
+        _SEPS,
+        _YEARS,
+        st.sampled_from(["", " ", "\t", "\u00a0", "x"]),
+    ),
+    st.integers(0, 2),
+)
+@settings(max_examples=600, deadline=None)
+def test_quick_forms_read_as_the_grammar_does(parts: tuple[str, ...], drop: int) -> None:
+    # The common forms skip the grammar (speed); every answer, and every refusal's wording,
+    # must be what the grammar gives.
+    lead, first, sep1, second, sep2, year, tail = parts
+    pieces = [lead, first, sep1, second, sep2, year, tail]
+    if drop:  # shorter forms too: "1/1968", "1968"
+        pieces = [lead, *pieces[1 + 2 * drop : 6], tail] if drop < 2 else [lead, year, tail]
+    text = "".join(pieces)
+    if not text.strip():
+        return
+    fast, reference = _both(text)
+    assert fast == reference, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "27/1/1968",
+        "27-01-1968",
+        "27.1.1968",
+        "T1/1968",
+        "t12/1970",
+        "01-1968",
+        "1968",
+        " 1968 ",
+        "31/2/1968",
+        "29/2/1968",
+        "29/2/1970",
+        "1/13/1968",
+        "0/1/1968",
+        "1899",
+        "2101",
+        "T13/1968",
+    ],
+)
+def test_quick_forms_table(text: str) -> None:
+    fast, reference = _both(text)
+    assert fast == reference

@@ -366,10 +366,49 @@ def _range(
     return start_lower, max(start_upper, end_upper), precision
 
 
+# The forms most records use, read without the grammar: "27/1/1968" (any of / - . between),
+# "T1/1968" or "1/1968", "1968". Anything else, and any of these that fails the calendar,
+# goes through the grammar, which gives the same answer or the worded error.
+_QUICK: Final = re.compile(
+    r"(?:([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]|[Tt]?([0-9]{1,2})[/.-])?([0-9]{4})", re.ASCII
+)
+
+
+def _quick(text: str) -> DateRange | None:
+    """A plain date in one of the common forms, or None to let the grammar read it."""
+    match = _QUICK.fullmatch(text.strip(" \t\f\r\n"))  # the whitespace the grammar ignores
+    if match is None:
+        return None
+    day, month, only_month, year_text = match.groups()
+    year = int(year_text)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    if day is not None:
+        d, m = int(day), int(month)
+        if not 1 <= m <= 12 or not 1 <= d <= calendar.monthrange(year, m)[1]:
+            return None
+        lower = datetime.date(year, m, d)
+        return DateRange(lower, lower + datetime.timedelta(days=1), DatePrecision.DAY, False, text)
+    if only_month is not None:
+        m = int(only_month)
+        if not 1 <= m <= 12:
+            return None
+        first = datetime.date(year, m, 1)
+        return DateRange(first, _add_months(first, 1), DatePrecision.MONTH, False, text)
+    return DateRange(
+        datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1), DatePrecision.YEAR, False, text
+    )
+
+
 def parse_date(text: str | None) -> DateRange | None:
     """Read a date from a record; None when there is none, InvalidDate when it makes no sense."""
     if text is None or not text.strip():
         return None
+    return _quick(text) or parse_date_grammar(text)
+
+
+def parse_date_grammar(text: str) -> DateRange:
+    """`parse_date` through the grammar alone (the reference the quick forms must equal)."""
     source = _fold(text)
     try:
         tree = _parser().parse(source.folded)
