@@ -276,6 +276,38 @@ class EditionReader:
 
     # --- units, links, areas -------------------------------------------------------------
 
+    _UNIT_COLUMNS = (
+        UnitRevision.unit_id,
+        UnitRevision.echelon,
+        UnitRevision.name,
+        UnitRevision.formed,
+        UnitRevision.formed_precision,
+        UnitRevision.dissolved,
+        UnitRevision.dissolved_precision,
+        UnitRevision.source_id,
+        UnitRevision.verification,
+        UnitRevision.note,
+    )
+
+    def _unit_facts(
+        self, session: Session, rows: Iterable[Any], found: dict[str, UnitFact | None]
+    ) -> None:
+        """UnitFacts of revision rows ordered by (unit, revision) into `found`."""
+        for row in rows:
+            if found.get(row.unit_id) is not None:
+                continue  # one revision per edition; keep the first, as before
+            found[_intern(row.unit_id)] = UnitFact(
+                _intern(row.unit_id),
+                _intern(row.echelon),
+                row.name,
+                self._validity(
+                    row.formed, row.formed_precision, row.dissolved, row.dissolved_precision
+                ),
+                self._source(session, row.source_id),
+                _intern(row.verification),
+                row.note,
+            )
+
     def _load_units(self, unit_ids: Sequence[str]) -> None:
         missing = [u for u in dict.fromkeys(unit_ids) if u not in self._units]
         if not missing:
@@ -285,35 +317,11 @@ class EditionReader:
             found: dict[str, UnitFact | None] = dict.fromkeys(missing)
             for chunk in _chunks(missing):
                 rows = session.execute(
-                    select(
-                        UnitRevision.unit_id,
-                        UnitRevision.echelon,
-                        UnitRevision.name,
-                        UnitRevision.formed,
-                        UnitRevision.formed_precision,
-                        UnitRevision.dissolved,
-                        UnitRevision.dissolved_precision,
-                        UnitRevision.source_id,
-                        UnitRevision.verification,
-                        UnitRevision.note,
-                    )
+                    select(*self._UNIT_COLUMNS)
                     .where(UnitRevision.unit_id.in_(chunk), visible(UnitRevision, self.seq))
                     .order_by(UnitRevision.unit_id, UnitRevision.id)
                 )
-                for row in rows:
-                    if found.get(row.unit_id) is not None:
-                        continue  # one revision per edition; keep the first, as before
-                    found[row.unit_id] = UnitFact(
-                        _intern(row.unit_id),
-                        _intern(row.echelon),
-                        row.name,
-                        self._validity(
-                            row.formed, row.formed_precision, row.dissolved, row.dissolved_precision
-                        ),
-                        self._source(session, row.source_id),
-                        _intern(row.verification),
-                        row.note,
-                    )
+                self._unit_facts(session, rows, found)
             return found
 
         self._units.update(self._run(load))
@@ -428,13 +436,21 @@ class EditionReader:
                 link = self._link(session, row)
                 parents.setdefault(link.unit_id, []).append(link)
                 children.setdefault(link.parent_id, []).append(link)
-            ids = [
-                u
-                for (u,) in session.execute(
-                    select(UnitRevision.unit_id).where(visible(UnitRevision, self.seq))
-                )
-            ]
-            self._load_units(ids)
+            # Every unit in one query: a few hundred IN (...) lists of 500 took ten seconds.
+            units: dict[str, UnitFact | None] = {}
+            self._unit_facts(
+                session,
+                session.execute(
+                    select(*self._UNIT_COLUMNS)
+                    .where(visible(UnitRevision, self.seq))
+                    .order_by(UnitRevision.unit_id, UnitRevision.id)
+                ),
+                units,
+            )
+            ids = list(units)
+            with self._lock:
+                for unit_id, fact in units.items():
+                    self._units.setdefault(unit_id, fact)
             areas: dict[str, list[AreaFact]] = {}
             for r in session.execute(
                 select(
