@@ -8,7 +8,8 @@ header), or the whole result as CSV or NDJSON (`.csv`, `.ndjson` or
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Generic, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -26,6 +27,8 @@ from app.research.params import DesignationQuery, UnitQuery
 from app.research.schemas import DesignationListOut, TreeOut, UnitListOut
 
 router = APIRouter(prefix="/v1", tags=["research"])
+
+Q = TypeVar("Q", UnitQuery, DesignationQuery)
 
 EditionParam = Annotated[
     str | None,
@@ -224,27 +227,54 @@ def _stream(
     return StreamingResponse(chunks(), media_type=formats.MEDIA_TYPES[fmt], headers=headers)
 
 
-def _units(
+@dataclass(frozen=True, slots=True)
+class ListingKind(Generic[Q]):
+    """What a listing answers with: a page as JSON, or the whole result streamed."""
+
+    name: str  # the path below /v1 and the downloaded file's name
+    page: Callable[[Session, Edition, Q, service.Request], dict[str, Any]]
+    check: Callable[[Session, Edition, Q], None]
+    stream: Callable[[Session, Edition, Q, str, str], Iterator[bytes]]  # fmt, base URL
+
+
+UNITS: Final[ListingKind[UnitQuery]] = ListingKind(
+    "units",
+    service.list_units,
+    service.check_units,
+    lambda s, e, q, fmt, base: service.stream_units(s, e, q, fmt, base=base),
+)
+DESIGNATIONS: Final[ListingKind[DesignationQuery]] = ListingKind(
+    "designations",
+    service.list_designations,
+    service.check_designations,
+    lambda s, e, q, fmt, base: service.stream_designations(s, e, q, fmt, base=base),
+)
+
+
+def _listing(
+    listing: ListingKind[Q],
     request: Request,
     context: Context,
     session: Session,
-    query: UnitQuery,
+    query: Q,
     edition: str | None,
     fmt: str,
-    path: str,
+    path: str | None = None,
 ) -> Response:
+    """One listing answered in `fmt`; `path` when it is not /v1/{name} (a theatre's units)."""
+    path = path or f"/v1/{listing.name}"
     chosen = resolve_edition(session, edition)
     base = _base(request)
     if fmt == "json":
-        return _json(service.list_units(session, chosen, query, service.Request(base, path)))
-    service.check_units(session, chosen, query)  # a bad filter is a problem, not a broken file
+        return _json(listing.page(session, chosen, query, service.Request(base, path)))
+    listing.check(session, chosen, query)  # a bad filter is a problem, not a broken file
     return _stream(
         context,
         chosen,
         fmt,
-        "units",
+        listing.name,
         request_line(path, query.params(), chosen),
-        lambda s: service.stream_units(s, chosen, query, fmt, base=base),
+        lambda s: listing.stream(s, chosen, query, fmt, base),
     )
 
 
@@ -259,7 +289,7 @@ def units(
 ) -> Response:
     """Units by search, echelon, date, parent, theatre, area, verification; facets; pages."""
     chosen_format = params.output_format(None, fmt)
-    return _units(request, context, session, query, edition, chosen_format, "/v1/units")
+    return _listing(UNITS, request, context, session, query, edition, chosen_format)
 
 
 @router.get("/units.{suffix}", response_model=UnitListOut, responses=LISTING_RESPONSES)
@@ -274,7 +304,7 @@ def units_as(
 ) -> Response:
     """The units listing as JSON, or whole as CSV or NDJSON."""
     chosen_format = params.output_format(suffix, fmt)
-    return _units(request, context, session, query, edition, chosen_format, "/v1/units")
+    return _listing(UNITS, request, context, session, query, edition, chosen_format)
 
 
 def _theater_units(
@@ -288,7 +318,7 @@ def _theater_units(
 ) -> Response:
     scoped = service.in_theater(query, theater_code)
     path = f"/v1/theaters/{theater_code}/units"
-    return _units(request, context, session, scoped, edition, fmt, path)
+    return _listing(UNITS, request, context, session, scoped, edition, fmt, path)
 
 
 @router.get(
@@ -330,30 +360,6 @@ def theater_units_as(
     return _theater_units(request, context, session, theater_code, query, edition, chosen_format)
 
 
-def _designations(
-    request: Request,
-    context: Context,
-    session: Session,
-    query: DesignationQuery,
-    edition: str | None,
-    fmt: str,
-) -> Response:
-    chosen = resolve_edition(session, edition)
-    base = _base(request)
-    path = "/v1/designations"
-    if fmt == "json":
-        return _json(service.list_designations(session, chosen, query, service.Request(base, path)))
-    service.check_designations(session, chosen, query)
-    return _stream(
-        context,
-        chosen,
-        fmt,
-        "designations",
-        request_line(path, query.params(), chosen),
-        lambda s: service.stream_designations(s, chosen, query, fmt, base=base),
-    )
-
-
 @router.get("/designations", response_model=DesignationListOut, responses=LISTING_RESPONSES)
 def designations(
     request: Request,
@@ -365,7 +371,7 @@ def designations(
 ) -> Response:
     """Codes and names (symbols, cover names, mailboxes, nicknames …) with units and periods."""
     chosen_format = params.output_format(None, fmt)
-    return _designations(request, context, session, query, edition, chosen_format)
+    return _listing(DESIGNATIONS, request, context, session, query, edition, chosen_format)
 
 
 @router.get(
@@ -382,7 +388,7 @@ def designations_as(
 ) -> Response:
     """The designations listing as JSON, or whole as CSV or NDJSON."""
     chosen_format = params.output_format(suffix, fmt)
-    return _designations(request, context, session, query, edition, chosen_format)
+    return _listing(DESIGNATIONS, request, context, session, query, edition, chosen_format)
 
 
 @router.get("/units/{unit_id}/tree", response_model=TreeOut, responses=PROBLEMS)
