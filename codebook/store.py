@@ -71,51 +71,34 @@ def visible(model: Any, seq: int) -> Any:
     )
 
 
+def _period_text(obj: Assignment | ParentLink | Area) -> tuple[str, str]:
+    """A fact row's validity as the bundle writes it: (valid_from, valid_to)."""
+    return (
+        format_bound(obj.valid_from, obj.valid_from_precision),
+        format_bound(obj.valid_to, obj.valid_to_precision),
+    )
+
+
+def _provenance(obj: UnitRevision | Assignment | ParentLink | Area) -> tuple[str, str, str]:
+    """The columns every bundle row ends with: (source, verification, note)."""
+    return obj.source_id, obj.verification, obj.note
+
+
 def to_row(obj: UnitRevision | Assignment | ParentLink | Area) -> Any:
     """The bundle row of a codebook row."""
     match obj:
         case UnitRevision():
-            return UnitRow(
-                obj.unit_id,
-                obj.echelon,
-                obj.name,
-                format_bound(obj.formed, obj.formed_precision),
-                format_bound(obj.dissolved, obj.dissolved_precision),
-                obj.source_id,
-                obj.verification,
-                obj.note,
-            )
+            formed = format_bound(obj.formed, obj.formed_precision)
+            dissolved = format_bound(obj.dissolved, obj.dissolved_precision)
+            return UnitRow(obj.unit_id, obj.echelon, obj.name, formed, dissolved, *_provenance(obj))
         case Assignment():
             return AssignmentRow(
-                obj.unit_id,
-                obj.kind,
-                obj.code,
-                format_bound(obj.valid_from, obj.valid_from_precision),
-                format_bound(obj.valid_to, obj.valid_to_precision),
-                obj.source_id,
-                obj.verification,
-                obj.note,
+                obj.unit_id, obj.kind, obj.code, *_period_text(obj), *_provenance(obj)
             )
         case ParentLink():
-            return ParentLinkRow(
-                obj.unit_id,
-                obj.parent_id,
-                format_bound(obj.valid_from, obj.valid_from_precision),
-                format_bound(obj.valid_to, obj.valid_to_precision),
-                obj.source_id,
-                obj.verification,
-                obj.note,
-            )
+            return ParentLinkRow(obj.unit_id, obj.parent_id, *_period_text(obj), *_provenance(obj))
         case Area():
-            return AreaRow(
-                obj.unit_id,
-                obj.area,
-                format_bound(obj.valid_from, obj.valid_from_precision),
-                format_bound(obj.valid_to, obj.valid_to_precision),
-                obj.source_id,
-                obj.verification,
-                obj.note,
-            )
+            return AreaRow(obj.unit_id, obj.area, *_period_text(obj), *_provenance(obj))
 
 
 def _period(valid_from: str, valid_to: str) -> dict[str, Any]:
