@@ -60,14 +60,18 @@ def unit_page(
 @router.get("/search", response_class=HTMLResponse)
 def search_page(
     request: Request,
+    context: ContextDep,
     session: SessionDep,
     q: Text = None,
     echelon: Text = None,
     period: Text = None,
+    fuzzy: Text = None,
     edition: Text = None,
+    next_: Annotated[str | None, Query(alias="next")] = None,
 ) -> HTMLResponse:
     """Find units by name or code, without diacritics, filtered by echelon and period."""
-    page = service.search_page(session, q, echelon, period, edition)
+    form = service.SearchForm(q, echelon, period, fuzzy, edition, next_)
+    page = service.search_page(context, session, form)
     return render(request, "search.html", page.context, page.status)
 
 

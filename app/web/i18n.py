@@ -238,19 +238,47 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Từ cần tìm quá dài (tối đa {n} ký tự).",
         "The search text is too long (at most {n} characters).",
     ),
+    "search.no_letters": (
+        "Hãy nhập ít nhất một chữ hoặc số.",
+        "Type at least one letter or digit.",
+    ),
+    "search.fuzzy": ("Tìm cả tên gần giống", "Also find similar names"),
+    "search.fuzzy_hint": (
+        "Khi không có tên nào khớp, tên gần giống luôn được tìm.",
+        "When no name matches, similar names are always looked for.",
+    ),
     "search.count": ("Tìm thấy {n} đơn vị.", "{n} units found."),
+    "search.count_more": (
+        "Tìm thấy hơn {n} đơn vị; đây là {n} đơn vị đầu.",
+        "More than {n} units found; these are the first {n}.",
+    ),
+    "search.count_later": ("Trang tiếp theo: {n} đơn vị.", "A further page: {n} units."),
     "search.none": (
         "Không tìm thấy đơn vị nào. Thử bớt từ hoặc bỏ bộ lọc.",
         "No unit found. Try fewer words or remove a filter.",
     ),
-    "search.truncated": ("Chỉ hiện {n} kết quả đầu.", "Showing the first {n}."),
     "search.bad_echelon": ("Không có cấp đơn vị “{value}”.", "There is no echelon “{value}”."),
-    "search.matched": ("khớp", "matched"),
+    "search.bad_page": (
+        "Không mở được trang kết quả này (địa chỉ đã cũ hoặc bị sửa); hãy tìm lại từ đầu.",
+        "This page of results cannot be opened (the address is old or was altered); "
+        "search again from the start.",
+    ),
     "search.unit_name": ("tên đơn vị", "unit name"),
-    "search.rank.0": ("trùng khớp", "exact"),
-    "search.rank.1": ("bắt đầu bằng", "starts with"),
-    "search.rank.2": ("có chứa", "contains"),
-    "search.rank.3": ("có đủ các từ", "has every word"),
+    "search.match.exact": ("trùng khớp", "exact match"),
+    "search.match.prefix": ("có từ bắt đầu bằng từ cần tìm", "a word starts with it"),
+    "search.match.contains": ("có chứa từ cần tìm", "contains it"),
+    "search.match.fuzzy": ("chỉ gần giống", "only similar"),
+    "search.approximate": ("Gần đúng", "Approximate"),
+    "search.approximate_note": (
+        "Kết quả ghi “Gần đúng” không khớp với từ cần tìm, chỉ có tên hoặc mã gần giống: "
+        "hãy kiểm tra lại trước khi dùng.",
+        "Results marked “Approximate” do not match the search text; only a name or code "
+        "resembles it: check them before relying on them.",
+    ),
+    "search.similarity": ("độ giống {score}", "similarity {score}"),
+    "search.pages": ("Các trang kết quả", "Pages of results"),
+    "search.next_page": ("Trang sau", "Next page"),
+    "search.first_page": ("Về trang đầu", "Back to the first page"),
     # --- batch -----------------------------------------------------------------------------
     "batch.title": ("Giải mã danh sách", "Decode a list"),
     "batch.intro": (

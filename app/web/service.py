@@ -9,23 +9,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
 from app.batch.service import MAX_FILE_BYTES, DecodedFile, decode_file
 from app.context import Context
 from app.db.models import UNIT_ECHELONS
+from app.decode.repository import EditionReader
 from app.decode.service import decode
 from app.editions.service import edition_ref, list_editions, resolve_edition
 from app.errors import PhienhieuError
 from app.parsing import MAX_INPUT_CHARS
-from app.parsing.dates import parse_date
+from app.parsing.dates import DateRange, parse_date
+from app.research.errors import InvalidQuery
+from app.research.service import search_units
+from app.research.text import search_text
 from app.units.service import unit_history
 from app.web import present
 from app.web.i18n import translate
-from app.web.search import search_units
 
-MAX_QUERY_CHARS = 200
+MAX_QUERY_CHARS = 200  # as the research search allows
+SEARCH_PAGE_SIZE = 20
 
 # Shown under the empty form: real records from the domain brief that the sample edition knows.
 EXAMPLES = (
@@ -54,6 +59,18 @@ class FormError:
 
     def text(self, lang: str) -> str:
         return self.vi if lang == "vi" else self.en
+
+
+@dataclass(frozen=True, slots=True)
+class SearchForm:
+    """What /search was asked, as typed (None: not given)."""
+
+    q: str | None = None
+    echelon: str | None = None
+    period: str | None = None
+    fuzzy: str | None = None
+    edition: str | None = None
+    next: str | None = None
 
 
 @dataclass(slots=True)
@@ -122,14 +139,19 @@ def unit_page(context: Context, session: Session, unit_id: str, edition: str | N
 
 
 def search_page(
-    session: Session, q: str | None, echelon: str | None, period: str | None, edition: str | None
+    context: Context,
+    session: Session,
+    asked: SearchForm,
 ) -> Page:
-    """Units found by name or code, with echelon and period filters."""
+    """Units found by name or code (the researchers' search and ranking), a page at a time."""
+    q, echelon = asked.q, asked.echelon
     form = {
         "q": q or "",
         "echelon": echelon or "",
-        "period": period or "",
-        "edition": edition or "",
+        "period": asked.period or "",
+        # The box asks for similar names even when some match; otherwise only when none does.
+        "fuzzy": "always" if asked.fuzzy == "always" else "",
+        "edition": asked.edition or "",
     }
     view: dict[str, Any] = {
         "form": form,
@@ -142,21 +164,63 @@ def search_page(
     error: FormError | None = None
     if not q.strip():
         error = FormError.key(422, "search.empty")
-    elif len(q) > MAX_QUERY_CHARS:  # every search reads the whole edition: keep the text short
+    elif len(q) > MAX_QUERY_CHARS:
         error = FormError.key(422, "search.too_long", n=MAX_QUERY_CHARS)
+    elif not search_text(q):
+        error = FormError.key(422, "search.no_letters")
     elif echelon and echelon not in UNIT_ECHELONS:
         error = FormError.key(422, "search.bad_echelon", value=echelon)
     else:
         try:
-            when = parse_date(period)
-            chosen = resolve_edition(session, edition or None)
-            view["result"] = search_units(
-                session, chosen.seq, q, echelon=echelon or None, when=when
+            when = parse_date(asked.period)
+            chosen = resolve_edition(session, asked.edition or None)
+            found = search_units(
+                session,
+                chosen,
+                q,
+                size=SEARCH_PAGE_SIZE,
+                date=when,
+                echelon=(echelon,) if echelon else (),
+                fuzzy=form["fuzzy"] or "auto",
+                next=asked.next or None,
             )
+            reader = context.reader(chosen)
+            view["result"] = {
+                "hits": [_hit(row, reader, when) for row in found.rows],
+                "later": bool(asked.next),  # not the first page
+                "next_url": _search_url(form, found.next) if found.next else None,
+                "first_url": _search_url(form, None),
+            }
             view["edition"] = edition_ref(chosen)
+        except InvalidQuery as exc:
+            # The page checked the rest above; a `next` it did not give is said in its words.
+            error = FormError.key(422, "search.bad_page") if asked.next else FormError.of(exc)
         except PhienhieuError as exc:
             error = FormError.of(exc)
     return Page(view, error.status if error else 200, error)
+
+
+def _hit(row: dict[str, Any], reader: EditionReader, when: DateRange | None) -> dict[str, Any]:
+    """A search row for the page: a code it matched by says what kind it is and when it held."""
+    matched = row["match"]["text"]
+    codes = (
+        []
+        if matched == row["name"]
+        else [
+            {"kind": d.kind, "valid": d.validity.to_json(), "fit": d.validity.fit(when).value}
+            for d in reader.designations(row["id"])
+            if d.code == matched
+        ]
+    )
+    return {**row, "codes": codes}
+
+
+def _search_url(form: dict[str, str], next_token: str | None) -> str:
+    """The page's address for the same search, at the page after `next_token` (or the first)."""
+    pairs = [(k, v) for k, v in form.items() if v]
+    if next_token:
+        pairs.append(("next", next_token))
+    return f"/search?{urlencode(pairs)}#results"
 
 
 def batch_page(

@@ -46,6 +46,7 @@ PAGES = [
     ("unit", "/units/su-doan-9", 200),
     ("unit-front", "/units/mat-tran-tay-nguyen", 200),
     ("search", f"/search?q={quote('dong bang')}", 200),
+    ("search-approximate", f"/search?q={quote('Sư đoàn 9')}&fuzzy=always", 200),
     ("batch", "/batch", 200),
     ("error-form", f"/?text={quote('Công trường 9')}&date=31%2F2%2F1968", 422),
     ("error-404", "/units/no-such-unit", 404),
@@ -113,12 +114,55 @@ def test_search_without_diacritics(desktop: Watched) -> None:
     first = page.locator("ol.hits > li").first
     assert first.locator(".unit-name").inner_text() == "Sư đoàn 320"
     assert "Đại đoàn Đồng Bằng" in first.locator(".matched").inner_text()
+    assert page.locator(".approx").count() == 0
 
+    # No regiment is named so: the only one left is merely similar, and says so.
     page.locator("#echelon").select_option("regiment")
     page.get_by_role("button", name="Tìm", exact=True).click()
     page.wait_for_url("**echelon=regiment*")
-    assert page.locator("ol.hits > li").count() == 0
-    assert page.get_by_text("Không tìm thấy đơn vị nào").count() == 1
+    hits = page.locator("ol.hits > li")
+    assert hits.count() == 1
+    assert hits.first.get_attribute("data-match") == "fuzzy"
+    assert hits.first.locator(".approx").inner_text() == "Gần đúng"
+    assert hits.first.locator(".approx").is_visible()
+    assert page.locator("#approx-note").is_visible()
+
+
+def test_search_ranks_exact_before_approximate(desktop: Watched) -> None:
+    page = desktop.page
+    desktop.goto("/search")
+    page.locator("#q").fill("Sư đoàn 9")
+    page.get_by_label("Tìm cả tên gần giống").check()
+    page.get_by_role("button", name="Tìm", exact=True).click()
+    page.wait_for_url("**fuzzy=always*")
+    hits = page.locator("ol.hits > li")
+    assert hits.first.locator(".unit-name").inner_text() == "Sư đoàn 9"
+    assert hits.first.locator(".approx").count() == 0
+    matches = [li.get_attribute("data-match") for li in hits.all()]
+    assert matches[0] == "exact"
+    assert set(matches[1:]) == {"fuzzy"}
+    assert page.locator("ol.hits > li .approx").count() == len(matches) - 1
+    assert page.locator("#fuzzy").is_checked()  # the form keeps the choice
+
+
+def test_search_pages_without_javascript(no_script: Watched) -> None:
+    page = no_script.page
+    no_script.goto("/search")
+    page.locator("#q").fill("doan")
+    page.locator("#q").press("Enter")
+    page.wait_for_url("**/search?q=doan*")
+    first = page.locator("ol.hits > li").evaluate_all("all => all.map(li => li.dataset.unit)")
+    assert len(first) == 20
+    page.get_by_role("link", name="Trang sau").click()
+    page.wait_for_url("**next=*")
+    second = page.locator("ol.hits > li").evaluate_all("all => all.map(li => li.dataset.unit)")
+    assert second
+    assert not set(first) & set(second)
+    assert page.locator("#q").input_value() == "doan"  # the form still says what was searched
+    page.get_by_role("link", name="Về trang đầu").click()
+    page.wait_for_url("**/search?q=doan#results")
+    again = page.locator("ol.hits > li").evaluate_all("all => all.map(li => li.dataset.unit)")
+    assert again == first
 
 
 def test_language_switch_persists(desktop: Watched) -> None:

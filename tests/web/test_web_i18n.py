@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from app.db.models import (
 )
 from app.decode.facts import Fit
 from app.decode.resolver import Status
+from app.research.sql import MATCH_KINDS
 from app.web.i18n import MESSAGES, translate
 
 TEMPLATES = Path(__file__).parents[2] / "app" / "web" / "templates"
@@ -59,13 +61,14 @@ def test_every_key_a_template_uses_exists() -> None:
         ("status", [s.value for s in Status]),
         ("status_help", [s.value for s in Status]),
         ("fit", [f.value for f in Fit if f is not Fit.UNDATED]),
+        ("search.match", MATCH_KINDS),
         (
             "unresolved_reason",
             ["not_in_codebook", "contradicts_chain", "anachronistic", "smaller_than_anchor"],
         ),
     ],
 )
-def test_every_codebook_value_has_words(group: str, values: list[str]) -> None:
+def test_every_codebook_value_has_words(group: str, values: Sequence[str]) -> None:
     assert [v for v in values if f"{group}.{v}" not in MESSAGES] == []
 
 

@@ -211,6 +211,8 @@ def test_search_page(client: TestClient) -> None:
         ({"q": "dong", "period": "banana"}, "Không hiểu ngày"),
         ({"q": " "}, "Hãy nhập từ cần tìm."),
         ({"q": "x" * 201}, "Từ cần tìm quá dài (tối đa 200 ký tự)."),
+        ({"q": "!?"}, "Hãy nhập ít nhất một chữ hoặc số."),
+        ({"q": "doan", "next": "not-a-token"}, "Không mở được trang kết quả này"),
     ],
 )
 def test_search_mistakes_are_explained(
