@@ -12,7 +12,7 @@ import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 import pytest
 
@@ -105,12 +105,17 @@ def test_follow_unit_links(desktop: Watched) -> None:
     assert _chain(desktop)[0] == "Trung đoàn 1"
 
 
+def _search_for(watched: Watched, q: str) -> None:
+    """Type `q` in the search form and send it with Enter, as a person would."""
+    watched.goto("/search")
+    watched.page.locator("#q").fill(q)
+    watched.page.locator("#q").press("Enter")
+    watched.page.wait_for_url(f"**/search?q={quote_plus(q)}*")
+
+
 def test_search_without_diacritics(desktop: Watched) -> None:
     page = desktop.page
-    desktop.goto("/search")
-    page.locator("#q").fill("dong bang")
-    page.locator("#q").press("Enter")
-    page.wait_for_url("**/search?q=dong+bang*")
+    _search_for(desktop, "dong bang")
     first = page.locator("ol.hits > li").first
     assert first.locator(".unit-name").inner_text() == "Sư đoàn 320"
     assert "Đại đoàn Đồng Bằng" in first.locator(".matched").inner_text()
@@ -147,10 +152,7 @@ def test_search_ranks_exact_before_approximate(desktop: Watched) -> None:
 
 def test_search_pages_without_javascript(no_script: Watched) -> None:
     page = no_script.page
-    no_script.goto("/search")
-    page.locator("#q").fill("doan")
-    page.locator("#q").press("Enter")
-    page.wait_for_url("**/search?q=doan*")
+    _search_for(no_script, "doan")
     first = page.locator("ol.hits > li").evaluate_all("all => all.map(li => li.dataset.unit)")
     assert len(first) == 20
     page.get_by_role("link", name="Trang sau").click()
