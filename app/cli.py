@@ -230,21 +230,22 @@ def codebook_import(
         with context.session() as session:
             if into is not None:
                 _print_draft_import(_guard(lambda: import_into(session, cli_actor(), into, bundle)))
-                return
-            outcome = _guard(
-                lambda: import_new_edition(session, cli_actor(), bundle, publish=not draft)
-            )
-            edition = outcome.edition
-            if not outcome.created:
-                click.echo(
-                    f"Không có thay đổi: nội dung trùng với ấn bản {edition.label} "
-                    f"/ unchanged: same content as edition {edition.label}."
+            else:
+                outcome = _guard(
+                    lambda: import_new_edition(session, cli_actor(), bundle, publish=not draft)
                 )
-                return
-            click.echo(
-                f"Ấn bản / edition {edition.label} (#{edition.seq}, {edition.status}): "
-                f"+{outcome.added} rows, {outcome.superseded} superseded."
-            )
+                edition = outcome.edition
+                if not outcome.created:
+                    click.echo(
+                        f"Không có thay đổi: nội dung trùng với ấn bản {edition.label} "
+                        f"/ unchanged: same content as edition {edition.label}."
+                    )
+                    return
+                click.echo(
+                    f"Ấn bản / edition {edition.label} (#{edition.seq}, {edition.status}): "
+                    f"+{outcome.added} rows, {outcome.superseded} superseded."
+                )
+        _guard(context.refresh_statistics)
     finally:
         context.close()
 

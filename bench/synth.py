@@ -721,7 +721,9 @@ def load(folder: Path, database_url: str) -> int:
             ],
         )
     if context.engine.dialect.name == "postgresql":
-        with context.engine.connect() as conn:
+        with (
+            context.engine.begin() as conn
+        ):  # committed: statistics of a rolled-back ANALYZE are lost
             conn.exec_driver_sql("ANALYZE")
     context.close()
     return seq
