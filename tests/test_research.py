@@ -19,7 +19,7 @@ from app.context import Context
 from app.editions.service import resolve_edition
 from app.main import create_app
 from app.problems import PROBLEM_TYPE_BASE
-from app.research import formats, params, service
+from app.research import formats, params, queries, service
 from app.research.schemas import DesignationListOut, TreeOut, UnitListOut
 from app.schemas import ProblemOut
 from app.settings import Settings
@@ -230,6 +230,34 @@ def test_designation_facets(client: TestClient) -> None:
     assert kinds["cover_name"] == 2
     theaters = {r["value"]: r["count"] for r in body["facets"]["theater"]["results"]}
     assert theaters["B3"] == 2  # "B3" and "Mặt trận Tây Nguyên"
+
+
+@pytest.mark.parametrize(
+    ("listing", "given"),
+    [
+        ("units", {"active_on": "1968"}),
+        ("units", {}),
+        ("units", {"active_on": "1968", "echelon": ["theater", "front"]}),
+        ("designations", {"valid_on": "1970"}),
+        ("designations", {}),
+    ],
+)
+def test_theater_facet_the_same_climbing_or_descending(
+    sample_context: Context, listing: str, given: dict[str, Any]
+) -> None:
+    """Few rows climb to their theatres, many descend from them: the same counts either way."""
+    with sample_context.session() as session:
+        edition = resolve_edition(session, None)
+        if listing == "units":
+            bound = queries.units(session, edition.seq, params.unit_query(**given))
+        else:
+            bound = queries.designations(session, edition.seq, params.designation_query(**given))
+        counted = {
+            climb: sorted(session.execute(bound.listing.theater_facet(climb), bound.params).all())
+            for climb in (True, False)
+        }
+    assert counted[True] == counted[False]
+    assert len(counted[True]) >= 5
 
 
 def _relative(url: str) -> str:

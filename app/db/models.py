@@ -210,7 +210,11 @@ class UnitRevision(Attested, Base):
     # Folded copy of `name` for researchers' search; computed on insert (see _search_of).
     search: Mapped[str] = mapped_column(Text, default=_search_of("name"))
 
-    __table_args__ = (_search_index("unit_revision"),)
+    __table_args__ = (
+        _search_index("unit_revision"),
+        # Listings by echelon, and the theatres without a code (migration 0004).
+        Index("ix_unit_revision_echelon", "echelon"),
+    )
 
 
 class Assignment(Period, Attested, Base):

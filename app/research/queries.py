@@ -11,11 +11,26 @@ sort, the engine) and cached; the values travel as bind parameters (`Bound`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import Select, Subquery, and_, false, func, or_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    Subquery,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.db.models import Assignment, Source, UnitRevision
@@ -28,6 +43,9 @@ from app.research.sql import many, p, seen
 from app.research.text import search_text
 
 FUZZY_AUTO_BELOW: Final = 1  # fuzzy=auto adds fuzzy matches when fewer rows match otherwise
+# The theatre facet climbs from the listed units up to their theatres when they are at most
+# this many, else descends from the theatres through every unit (the same pairs either way).
+THEATER_CLIMB_AT_MOST: Final = 5_000
 SOURCE_COLUMNS: Final = (
     Source.kind.label("source_kind"),
     Source.citation.label("source_citation"),
@@ -45,7 +63,8 @@ class Listing:
     engine: str
     searching: bool
     dated: bool
-    facet_of: dict[str, Any]  # facet name -> function of `rows` giving (value, count) rows
+    value_of: dict[str, Any]  # column facet name -> function of `rows` giving its value
+    theater_keys: tuple[str, str]  # the labels of a row's unique key and its unit in `rows`
     built: dict[str, Any] = field(default_factory=dict)  # statements made from the above
 
     def _cached(self, key: str, make: Any) -> Any:
@@ -68,16 +87,62 @@ class Listing:
         statement: Select[Any] = self._cached("ordered", make)
         return statement
 
-    def count(self) -> Select[Any]:
-        statement: Select[Any] = self._cached(
-            "count", lambda: select(func.count()).select_from(self.rows)
-        )
+    def summary(self, names: tuple[str, ...]) -> CompoundSelect[Any]:
+        """The count and the column facets `names` in one statement that reads the rows once.
+
+        Rows (facet, value, count): facet "" is the count; values are text (NULL: none).
+        """
+
+        def make() -> CompoundSelect[Any]:
+            listed = select(self.rows).cte("listed")  # read once, grouped once per facet
+            parts: list[Any] = [
+                select(
+                    literal("").label("facet"),
+                    cast(null(), String).label("value"),
+                    func.count().label("n"),
+                ).select_from(listed)
+            ]
+            for name in names:
+                value = cast(self.value_of[name](listed), String)
+                parts.append(select(literal(name), value, func.count()).group_by(value))
+            return union_all(*parts)
+
+        statement: CompoundSelect[Any] = self._cached(f"summary:{','.join(names)}", make)
         return statement
 
-    def facet(self, name: str) -> Select[Any]:
-        statement: Select[Any] = self._cached(
-            f"facet:{name}", lambda: self.facet_of[name](self.rows)
-        )
+    def theater_facet(self, climb: bool) -> Select[Any]:
+        """Rows per theatre they stand in at the date (a row in nested theatres counts in each).
+
+        `climb`: up from the rows' units (few rows), else down from the theatres (many).
+        """
+        row_key, unit_key = self.theater_keys
+
+        def make() -> Select[Any]:
+            rows = self.rows
+            if not climb:
+                members = sql.theater_members(self.dated, False, "theater_of")
+                return (
+                    select(
+                        members.c.theater.label("value"),
+                        func.count(func.distinct(rows.c[row_key])),
+                    )
+                    .join(rows, rows.c[unit_key] == members.c.unit_id)
+                    .group_by(members.c.theater)
+                )
+            listed = select(rows.c[row_key].label("key"), rows.c[unit_key].label("unit")).cte(
+                "listed"
+            )
+            above = sql.units_above(select(listed.c.unit).distinct(), self.dated, "above")
+            roots = sql.theater_roots(self.dated, False).subquery("roots")
+            return (
+                select(roots.c.theater.label("value"), func.count(func.distinct(listed.c.key)))
+                .select_from(listed)
+                .join(above, above.c.unit_id == listed.c.unit)
+                .join(roots, roots.c.unit_id == above.c.above)
+                .group_by(roots.c.theater)
+            )
+
+        statement: Select[Any] = self._cached(f"theater:{climb}", make)
         return statement
 
 
@@ -89,6 +154,31 @@ class Bound:
     params: dict[str, Any]
     seq: int
     when: DateRange | None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A listing's count and facets over the whole result: facet -> (value, count) rows."""
+
+    count: int
+    facets: dict[str, list[tuple[Any, int]]]
+
+
+def summarise(session: Session, bound: Bound, names: Sequence[str]) -> Summary:
+    """Count and facet the rows of `bound`: one statement, and one more for the theatre facet."""
+    columns = tuple(n for n in names if n != "theater")
+    counted: dict[str, list[tuple[Any, int]]] = {n: [] for n in names}
+    total = 0
+    for facet, value, n in session.execute(bound.listing.summary(columns), bound.params):
+        if facet == "":
+            total = int(n)
+        else:
+            counted[facet].append((value, int(n)))
+    if "theater" in names and total:
+        climb = total <= THEATER_CLIMB_AT_MOST
+        found = session.execute(bound.listing.theater_facet(climb), bound.params)
+        counted["theater"] = [(value, int(n)) for value, n in found]
+    return Summary(total, counted)
 
 
 def _dated(when: DateRange | None) -> bool:
@@ -142,34 +232,12 @@ def theater_labels(session: Session, bound: Bound) -> dict[str, str]:
     }
 
 
-def _theater_facet(dated: bool, row_key: str, unit_key: str) -> Any:
-    """Rows per theatre they stand in at the date (a row in nested theatres counts in each)."""
-
-    def facet(rows: Subquery) -> Select[Any]:
-        members = sql.theater_members(dated, False, "theater_of")
-        return (
-            select(members.c.theater.label("value"), func.count(func.distinct(rows.c[row_key])))
-            .join(rows, rows.c[unit_key] == members.c.unit_id)
-            .group_by(members.c.theater)
-        )
-
-    return facet
+def _column(name: str) -> Any:
+    return lambda rows: rows.c[name]
 
 
-def _column_facet(name: str) -> Any:
-    def facet(rows: Subquery) -> Select[Any]:
-        column = rows.c[name]
-        return select(column.label("value"), func.count()).group_by(column)
-
-    return facet
-
-
-def _decade_facet(date_label: str) -> Any:
-    def facet(rows: Subquery) -> Select[Any]:
-        decade = sql.decade_of(sql.year_of(rows.c[date_label]))
-        return select(decade.label("value"), func.count()).group_by(decade)
-
-    return facet
+def _decade(date_label: str) -> Any:
+    return lambda rows: sql.decade_of(sql.year_of(rows.c[date_label]))
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -198,7 +266,7 @@ def units(session: Session, seq: int, query: UnitQuery, *, fuzzy: bool | None = 
     """The units of edition `seq` that answer `query`."""
     engine = sql.dialect(session)
     if fuzzy is None:
-        sql.prepare(session)
+        sql.prepare(session, search=query.q is not None)
     when = query.when
     values: dict[str, Any] = {"seq": seq, **sql.params_for_date(when)}
     if query.echelon:
@@ -216,7 +284,6 @@ def units(session: Session, seq: int, query: UnitQuery, *, fuzzy: bool | None = 
     if query.area:
         values["area_any"] = f"%{query.area}%"
     if query.q is not None:
-        sql.prepare_search(session)
         if fuzzy is None:
             fuzzy = _fuzzy_wanted(session, seq, query)
         values |= sql.params_for_search(query.q, fuzzy, query.q_keys)
@@ -238,6 +305,26 @@ def units(session: Session, seq: int, query: UnitQuery, *, fuzzy: bool | None = 
         sort_desc=query.sort_desc,
     )
     return Bound(_unit_listing(shape), values, seq, when)
+
+
+def units_summarised(
+    session: Session, seq: int, query: UnitQuery, names: Sequence[str]
+) -> tuple[Bound, Summary]:
+    """The units answering `query`, with their count and the facets `names`.
+
+    With fuzzy=auto the count of the matches without fuzzy ones decides (instead of a
+    query that only looks whether there are any): fuzzy only when there are none.
+    """
+    if query.q is None or query.fuzzy != "auto":
+        bound = units(session, seq, query)
+        return bound, summarise(session, bound, names)
+    sql.prepare(session, search=True)
+    exact = units(session, seq, query, fuzzy=False)
+    found = summarise(session, exact, names)
+    if found.count >= FUZZY_AUTO_BELOW:
+        return exact, found
+    bound = units(session, seq, query, fuzzy=True)
+    return bound, summarise(session, bound, names)
 
 
 def _fuzzy_wanted(session: Session, seq: int, query: UnitQuery) -> bool:
@@ -292,12 +379,12 @@ def _unit_listing(shape: UnitShape) -> Listing:
         engine=shape.engine,
         searching=shape.search,
         dated=shape.dated,
-        facet_of={
-            "echelon": _column_facet("echelon"),
-            "verification": _column_facet("verification"),
-            "decade": _decade_facet("formed"),
-            "theater": _theater_facet(shape.dated, "id", "id"),
+        value_of={
+            "echelon": _column("echelon"),
+            "verification": _column("verification"),
+            "decade": _decade("formed"),
         },
+        theater_keys=("id", "id"),
     )
 
 
@@ -441,13 +528,13 @@ def _designation_listing(shape: DesignationShape) -> Listing:
         engine=shape.engine,
         searching=False,
         dated=shape.dated,
-        facet_of={
-            "kind": _column_facet("kind"),
-            "echelon": _column_facet("echelon"),
-            "verification": _column_facet("verification"),
-            "decade": _decade_facet("valid_from"),
-            "theater": _theater_facet(shape.dated, "row", "unit"),
+        value_of={
+            "kind": _column("kind"),
+            "echelon": _column("echelon"),
+            "verification": _column("verification"),
+            "decade": _decade("valid_from"),
         },
+        theater_keys=("row", "unit"),
     )
 
 

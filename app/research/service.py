@@ -22,7 +22,7 @@ from app.parsing.dates import DateRange
 from app.research import formats, params, queries
 from app.research.cite import cite, request_line
 from app.research.params import DesignationQuery, Paging, UnitQuery
-from app.research.queries import Bound
+from app.research.queries import Bound, Summary
 from app.research.sql import MATCH_KINDS
 from app.research.text import search_text
 from app.research.urls import listing_url, unit_url
@@ -160,14 +160,13 @@ UrlFor = Callable[[str, str, bool], str | None]
 def facets(
     session: Session,
     bound: Bound,
-    names: Sequence[str],
+    summary: Summary,
     chosen: Mapping[str, Sequence[str]],
     url_for: UrlFor,
 ) -> dict[str, Any]:
     """Each facet's values with their counts over the whole result, and the URL toggling each."""
     out: dict[str, Any] = {}
-    for name in names:
-        counted = session.execute(bound.listing.facet(name), bound.params).all()
+    for name, counted in summary.facets.items():
         labels = queries.theater_labels(session, bound) if name == "theater" else {}
         results = []
         for raw, count in counted:
@@ -177,7 +176,7 @@ def facets(
                 {
                     "value": value,
                     "label": labels.get(raw, label),
-                    "count": int(count),
+                    "count": count,
                     "selected": selected,
                     "toggle_url": None if value is None else url_for(name, value, selected),
                 }
@@ -205,6 +204,7 @@ def _envelope(
     session: Session,
     edition: Edition,
     bound: Bound,
+    summary: Summary,
     request: Request,
     *,
     query: UnitQuery | DesignationQuery,
@@ -229,7 +229,7 @@ def _envelope(
         "edition": edition_ref(edition),
         "cite": cite(edition, request_line(request.path, params_, edition)),
         "query": dict(_grouped(params_)),
-        "count": session.scalar(bound.listing.count(), bound.params),
+        "count": summary.count,
         "next": token,
         "next_url": (
             listing_url(request.base, request.path, [*params_, *view, ("_next", token)], edition)
@@ -238,7 +238,7 @@ def _envelope(
         ),
     }
     if query.facets:
-        body["facets"] = facets(session, bound, query.facets, chosen, url_for)
+        body["facets"] = facets(session, bound, summary, chosen, url_for)
     return body, found, token
 
 
@@ -266,7 +266,7 @@ def list_units(
     session: Session, edition: Edition, query: UnitQuery, request: Request
 ) -> dict[str, Any]:
     """GET /v1/units: a page of units, the total, facets, the next page's URL, citation."""
-    bound = queries.units(session, edition.seq, query)
+    bound, summary = queries.units_summarised(session, edition.seq, query, query.facets)
     chosen = {
         "echelon": query.echelon,
         "verification": query.verification,
@@ -275,7 +275,7 @@ def list_units(
     }
     fixed = ("theater",) if query.in_theater else ()
     body, found, _ = _envelope(
-        session, edition, bound, request, query=query, chosen=chosen, fixed=fixed
+        session, edition, bound, summary, request, query=query, chosen=chosen, fixed=fixed
     )
     notes = "notes" in query.extras
     rows = [
@@ -347,6 +347,7 @@ def list_designations(
     so it lists every unit the code ever meant, never just the first.
     """
     bound = queries.designations(session, edition.seq, query)
+    summary = queries.summarise(session, bound, query.facets)
     chosen = {
         "kind": query.kind,
         "echelon": query.echelon,
@@ -354,7 +355,9 @@ def list_designations(
         "decade": query.decade,
         "theater": query.theater,
     }
-    body, found, _ = _envelope(session, edition, bound, request, query=query, chosen=chosen)
+    body, found, _ = _envelope(
+        session, edition, bound, summary, request, query=query, chosen=chosen
+    )
     rows = [designation_json(r, base=request.base, edition=edition) for r in found]
     return {
         **body,

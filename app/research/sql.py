@@ -199,6 +199,25 @@ def theater_members(dated: bool, only: bool, name: str) -> CTE:
     return members.union(step)
 
 
+def units_above(units: Any, dated: bool, name: str) -> CTE:
+    """(unit_id, above) for each of `units` (a one-column select): itself and every unit above
+    it by parent links that may hold at the date (at any time without one).
+
+    The same pairs as descending from the top (`theater_members`), found from the bottom:
+    an indexed climb of a few levels when the units are few. UNION stops on cycles.
+    """
+    start = units.subquery()
+    unit = start.c[0]
+    climbed = select(unit.label("unit_id"), unit.label("above")).cte(name, recursive=True)
+    link = ParentLink
+    step = (
+        select(climbed.c.unit_id, link.parent_id)
+        .join(link, link.unit_id == climbed.c.above)
+        .where(seen(link), period_at(link, dated))
+    )
+    return climbed.union(step)
+
+
 # --- search ---------------------------------------------------------------------------------
 
 
@@ -208,20 +227,26 @@ def register_sqlite_functions(session: Session) -> None:
     raw.create_function("similarity", 2, similarity, deterministic=True)  # type: ignore[union-attr]
 
 
-def prepare(session: Session) -> None:
-    """Per transaction on PostgreSQL: no JIT. These queries run in milliseconds; the planner's
-    cost guesses for date conditions are high enough to start JIT compiling, which then costs
-    far more than the query."""
-    if dialect(session) == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
+def prepare(session: Session, *, search: bool = False) -> None:
+    """Per transaction, before a research query: the engine's settings for it.
 
-
-def prepare_search(session: Session) -> None:
-    """Per transaction: the SQLite function, or pg_trgm's threshold for its `%` operator."""
+    PostgreSQL, in one round trip: no JIT and no parallel workers (these queries run in
+    milliseconds; the planner's cost guesses for date conditions are high enough to start
+    JIT compiling or parallel workers, whose start-up costs more than the query, and more
+    still on a busy machine); for a search, pg_trgm's threshold for its `%` operator.
+    SQLite, for a search: pg_trgm's `similarity` as a Python function.
+    """
     if dialect(session) == "sqlite":
-        register_sqlite_functions(session)
-    else:
-        session.execute(text(f"SET LOCAL pg_trgm.similarity_threshold = {FUZZY_THRESHOLD}"))
+        if search:
+            register_sqlite_functions(session)
+        return
+    settings = [
+        "set_config('jit', 'off', true)",
+        "set_config('max_parallel_workers_per_gather', '0', true)",
+    ]
+    if search:
+        settings.append(f"set_config('pg_trgm.similarity_threshold', '{FUZZY_THRESHOLD}', true)")
+    session.execute(text(f"SELECT {', '.join(settings)}"))
 
 
 def fts_query(q: str, fuzzy: bool) -> str:
