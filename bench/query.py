@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -232,9 +233,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
-
-    import os
-
     admin_url = args.admin_url or os.environ.get("PHIENHIEU_TEST_POSTGRES_URL", DEFAULT_PG)
     if args.database_url:
         url, drop = args.database_url, lambda: None
@@ -258,9 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             drop()
 
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"\nPostgreSQL, {args.repeat} calls each (ms); target p99 ≤ {TARGET_P99_MS:.0f} ms, "
-        f"≤ {TARGET_RATIO:.0f}x bare SQL"
+        f"≤ {TARGET_RATIO:.0f}x bare SQL; load average {load} (1/5/15 min, {os.cpu_count()} cores)"
     )
     print(f"{'scenario':<72} {'p50':>7} {'p99':>7} {'bare p50':>9} {'bare p99':>9} {'x':>5}  ok")
     for r in results:
