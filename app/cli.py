@@ -97,6 +97,7 @@ def serve(host: str | None, port: int | None) -> None:
     settings = _settings()
     context = Context.from_settings(settings)
     _guard(context.ensure_ready)
+    _guard(context.warm)
     app = create_app(settings, context=context)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
 

@@ -19,8 +19,8 @@ from app.db import migrate
 from app.db.engine import make_engine, make_session_factory
 from app.db.models import Edition, EditionStatus
 from app.decode.repository import EditionReader
-from app.editions.service import import_new_edition
-from app.errors import DatabaseNotReady
+from app.editions.service import import_new_edition, resolve_edition
+from app.errors import DatabaseNotReady, PhienhieuError
 from app.settings import Settings
 from codebook.bundle import SAMPLE_BUNDLE, read_bundle
 from codebook.store import edition_count
@@ -102,6 +102,28 @@ class Context:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def warm(self) -> EditionReader | None:
+        """Before serving: read the default edition's whole hierarchy, then freeze the heap.
+
+        The first decodes then climb parents without a query each, a first batch does not
+        wait for the hierarchy, and the garbage collector stops walking the 10^5 cached
+        facts of a national codebook over and over (gc.freeze): those walks were the
+        slowest requests. Returns the warmed reader (None: nothing is published yet).
+        """
+        import gc
+
+        try:
+            with self.session() as session:
+                edition = resolve_edition(session, None)
+                session.expunge(edition)
+        except PhienhieuError:
+            return None  # nothing published yet: the first decode says so
+        reader = self.reader(edition)
+        reader.load_hierarchy()
+        gc.collect()
+        gc.freeze()
+        return reader
 
     def refresh_statistics(self) -> None:
         """After a large import: fresh planner statistics of the codebook tables (PostgreSQL).
