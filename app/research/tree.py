@@ -2,8 +2,10 @@
 
 A link counts at the date when its period may hold then (open or uncertain
 bounds included, each link saying how it fits: inside, boundary or
-unknown_period); a unit counts when it may have existed then. Two recursive
-queries (down and up) read everything; the tree is assembled here.
+unknown_period); a unit counts when it may have existed then. One statement
+with two recursive parts (down and up, each step by index) reads every link
+and unit as plain rows; the tree is assembled here, each distinct period's
+JSON and fit worked out once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import String, and_, select
+from sqlalchemy import String, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.db.models import Assignment, AssignmentKind, Edition, ParentLink, UnitRevision
@@ -60,38 +62,65 @@ def _link_columns() -> list[Any]:
     ]
 
 
-@lru_cache(maxsize=2)
-def _step(down: bool) -> Any:
-    """The links below (down) or above the units :ids that may hold at the date, with the unit
-    at their other end (which may have existed then)."""
+def _walked(down: bool, name: str) -> Any:
+    """(link, depth) of every link below (down) or above :unit_id that may hold at the date,
+    with the unit at its far end existing then, at its least depth (0: the unit's own links).
+
+    One recursive query; the depth bound (sql.MAX_DEPTH levels) ends cycles. Each step reads
+    the links of the units reached by their index, and each unit reached by its index.
+    """
     link, rev = ParentLink, UnitRevision
     near, far = (link.parent_id, link.unit_id) if down else (link.unit_id, link.parent_id)
+    exists = and_(rev.unit_id == far, seen(rev), sql.existed_at(True))
+    first = (
+        select(link.id.label("link"), far.label("reached"), literal(0).label("depth"))
+        .join(rev, exists)
+        .where(near == p("unit_id", String), seen(link), sql.period_at(link, True))
+        .cte(name, recursive=True)
+    )
+    step = (
+        select(link.id, far, first.c.depth + 1)
+        .select_from(first)
+        .join(link, near == first.c.reached)
+        .join(rev, exists)
+        .where(first.c.depth < sql.MAX_DEPTH - 1, seen(link), sql.period_at(link, True))
+    )
+    walked = first.union(step)
     return (
-        select(*_link_columns(), *_unit_columns())
-        .join(rev, and_(rev.unit_id == far, seen(rev), sql.existed_at(True)))
-        .where(near.in_(many("ids")), seen(link), sql.period_at(link, True))
-        .order_by(link.parent_id, link.unit_id, link.id)
+        select(walked.c.link, func.min(walked.c.depth).label("depth"))
+        .group_by(walked.c.link)
+        .subquery(f"{name}_links")
     )
 
 
-def _walk(session: Session, values: dict[str, Any], unit_id: str, *, down: bool) -> list[Any]:
-    """Every link below (down) or above `unit_id` at the date, level by level.
+@lru_cache(maxsize=1)
+def _links() -> Any:
+    """Every link below and above :unit_id at the date, with the unit at its far end: the rows
+    of the level-by-level walk (by depth, then parent, unit and link), `down` telling which."""
+    link, rev = ParentLink, UnitRevision
+    parts = []
+    for down, name in ((True, "below"), (False, "above")):
+        walked = _walked(down, name)
+        far = link.unit_id if down else link.parent_id
+        parts.append(
+            select(literal(down).label("down"), walked.c.depth, *_link_columns(), *_unit_columns())
+            .select_from(walked)
+            .join(link, link.id == walked.c.link)
+            .join(rev, and_(rev.unit_id == far, seen(rev)))
+        )
+    both = union_all(*parts).subquery("walked")
+    return select(both).order_by(
+        both.c.down.desc(), both.c.depth, both.c.parent_id, both.c.unit_id, both.c.link
+    )
 
-    One indexed query per level (a recursive CTE let the planner scan whole
-    tables at national scale); a unit is followed once, so cycles end.
-    """
-    found: list[Any] = []
-    seen_ids = {unit_id}
-    frontier = [unit_id]
-    for _ in range(sql.MAX_DEPTH):
-        if not frontier or len(found) > MAX_NODES:
-            break
-        rows = session.execute(_step(down), {**values, "ids": frontier}).all()
-        found += rows
-        reached = [r.unit_id if down else r.parent_id for r in rows]
-        frontier = sorted({r for r in reached if r not in seen_ids})
-        seen_ids.update(frontier)
-    return found
+
+def _walk(session: Session, values: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """The links below and above :unit_id at the date (see _links)."""
+    below: list[Any] = []
+    above: list[Any] = []
+    for row in session.connection().execute(_links(), values).all():  # plain rows, no ORM
+        (below if row.down else above).append(row)
+    return below, above
 
 
 @lru_cache(maxsize=1)
@@ -116,25 +145,45 @@ def _codes() -> Any:
     )
 
 
-def _unit_json(uid: str, row: Any, when: DateRange, base: str, edition: Edition) -> dict[str, Any]:
-    existed = Validity(row.formed, row.formed_precision, row.dissolved, row.dissolved_precision)
+class _Periods:
+    """Each distinct period's JSON and its fit at the date, worked out once per tree: the units
+    and links of an order of battle share a few periods between hundreds of rows."""
+
+    def __init__(self, when: DateRange) -> None:
+        self.when = when
+        self.known: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
+
+    def __call__(self, *bounds: Any) -> tuple[dict[str, Any], str]:
+        found = self.known.get(bounds)
+        if found is None:
+            valid = Validity(*bounds)
+            found = self.known[bounds] = (valid.to_json(), valid.fit(self.when).value)
+        return found
+
+
+def _unit_json(
+    uid: str, row: Any, periods: _Periods, base: str, edition: Edition
+) -> dict[str, Any]:
+    existed, fit = periods(row.formed, row.formed_precision, row.dissolved, row.dissolved_precision)
     return {
         "id": uid,
         "name": row.name,
         "echelon": row.echelon,
-        "existed": existed.to_json(),
-        "existed_fit": existed.fit(when).value,
+        "existed": dict(existed),
+        "existed_fit": fit,
         "verification": row.unit_verification,
         "source": row.unit_source,
         "url": unit_url(base, uid, edition),
     }
 
 
-def _link_json(row: Any, when: DateRange) -> dict[str, Any]:
-    valid = Validity(row.valid_from, row.valid_from_precision, row.valid_to, row.valid_to_precision)
+def _link_json(row: Any, periods: _Periods) -> dict[str, Any]:
+    valid, fit = periods(
+        row.valid_from, row.valid_from_precision, row.valid_to, row.valid_to_precision
+    )
     return {
-        "valid": valid.to_json(),
-        "fit": valid.fit(when).value,
+        "valid": dict(valid),
+        "fit": fit,
         "verification": row.verification,
         "source": row.source,
         "note": row.note,
@@ -168,31 +217,33 @@ def unit_tree(
             f"There is no unit {unit_id!r} in edition {edition.label!r}.",
             detail_vi=f"Không có đơn vị {unit_id!r} trong ấn bản {edition.label!r}.",
         )
-    below = _walk(session, values, unit_id, down=True)
-    above = _walk(session, values, unit_id, down=False)
+    below, above = _walk(session, values)
     truncated = len(below) > MAX_NODES
     below = below[:MAX_NODES]
 
+    periods = _Periods(when)
+
     # Down: children by parent; a unit reached twice (two parents at a boundary date) shows twice.
     children: dict[str, list[Any]] = defaultdict(list)
+    links = set()
     for row in below:
-        if row.link not in {r.link for r in children[row.parent_id]}:
+        if row.link not in links:
+            links.add(row.link)
             children[row.parent_id].append(row)
+    for rows in children.values():
+        rows.sort(key=_child_order)
 
     def node(row: Any, path: frozenset[str]) -> dict[str, Any]:
-        out = _unit_json(row.unit_id, row, when, base, edition)
-        out["link"] = _link_json(row, when)
+        out = _unit_json(row.unit_id, row, periods, base, edition)
+        out["link"] = _link_json(row, periods)
         out["subordinates"] = [
             node(child, path | {child.unit_id})
-            for child in sorted(children.get(row.unit_id, []), key=_child_order)
+            for child in children.get(row.unit_id, ())
             if child.unit_id not in path
         ]
         return out
 
-    subordinates = [
-        node(row, frozenset({unit_id, row.unit_id}))
-        for row in sorted(children.get(unit_id, []), key=_child_order)
-    ]
+    subordinates = [node(row, frozenset({unit_id, row.unit_id})) for row in children[unit_id]]
 
     # Up: the best-fitting parent at each step (as the decoder climbs), and every other one seen.
     parents: dict[str, list[Any]] = defaultdict(list)
@@ -204,8 +255,8 @@ def unit_tree(
         best = min(parents[current], key=lambda r: _link_rank(r, when))
         if best.parent_id in seen:
             break
-        entry = _unit_json(best.parent_id, best, when, base, edition)
-        entry["link"] = _link_json(best, when)
+        entry = _unit_json(best.parent_id, best, periods, base, edition)
+        entry["link"] = _link_json(best, periods)
         entry["other_parents"] = sorted(
             r.parent_id for r in parents[current] if r.parent_id != best.parent_id
         )
@@ -213,7 +264,7 @@ def unit_tree(
         seen.add(best.parent_id)
         current = best.parent_id
 
-    unit = _unit_json(unit_id, own, when, base, edition)
+    unit = _unit_json(unit_id, own, periods, base, edition)
     path_ids = [unit_id, *(c["id"] for c in chain)]
     codes = _theater(session, values, path_ids)
     theater = None
