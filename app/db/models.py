@@ -160,13 +160,15 @@ def _search_of(column: str) -> Any:
 def _search_index(table: str) -> Index:
     """Trigram index for the search column on PostgreSQL (pg_trgm); a plain index on SQLite.
 
-    SQLite's substring search uses the FTS5 tables made in migration 0003_search.
+    SQLite's substring search uses the FTS5 tables made in migration 0003_search. A short
+    pending list (migration 0005): every search reads through it until a vacuum merges it.
     """
     return Index(
         f"ix_{table}_search",
         "search",
         postgresql_using="gin",
         postgresql_ops={"search": "gin_trgm_ops"},
+        postgresql_with={"gin_pending_list_limit": 256},
     )
 
 
