@@ -32,6 +32,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import ClauseAdapter
 
 from app.db.models import Assignment, Source, UnitRevision
 from app.parsing.dates import DateRange
@@ -86,6 +87,26 @@ class Listing:
 
         statement: Select[Any] = self._cached("ordered", make)
         return statement
+
+    def counted(self) -> tuple[Subquery, Any]:
+        """All rows with their sources and `total`, the count of all rows, beside each; and the
+        function that moves an expression on `rows` (the sort) onto them.
+
+        A page of it (the keyset condition and order applied outside) reads the rows once for
+        both the page and the count.
+        """
+
+        def make() -> tuple[Subquery, Any]:
+            rows = self.rows
+            inner = (
+                select(rows, *SOURCE_COLUMNS, func.count().over().label("total"))
+                .join(Source, Source.id == rows.c.source)
+                .subquery("counted")
+            )
+            return inner, ClauseAdapter(inner).traverse
+
+        found: tuple[Subquery, Any] = self._cached("counted", make)
+        return found
 
     def summary(self, names: tuple[str, ...]) -> CompoundSelect[Any]:
         """The count and the column facets `names` in one statement that reads the rows once.
@@ -305,26 +326,6 @@ def units(session: Session, seq: int, query: UnitQuery, *, fuzzy: bool | None = 
         sort_desc=query.sort_desc,
     )
     return Bound(_unit_listing(shape), values, seq, when)
-
-
-def units_summarised(
-    session: Session, seq: int, query: UnitQuery, names: Sequence[str]
-) -> tuple[Bound, Summary]:
-    """The units answering `query`, with their count and the facets `names`.
-
-    With fuzzy=auto the count of the matches without fuzzy ones decides (instead of a
-    query that only looks whether there are any): fuzzy only when there are none.
-    """
-    if query.q is None or query.fuzzy != "auto":
-        bound = units(session, seq, query)
-        return bound, summarise(session, bound, names)
-    sql.prepare(session, search=True)
-    exact = units(session, seq, query, fuzzy=False)
-    found = summarise(session, exact, names)
-    if found.count >= FUZZY_AUTO_BELOW:
-        return exact, found
-    bound = units(session, seq, query, fuzzy=True)
-    return bound, summarise(session, bound, names)
 
 
 def _fuzzy_wanted(session: Session, seq: int, query: UnitQuery) -> bool:

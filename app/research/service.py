@@ -23,7 +23,7 @@ from app.research import formats, params, queries
 from app.research.cite import cite, request_line
 from app.research.params import DesignationQuery, Paging, UnitQuery
 from app.research.queries import Bound, Summary
-from app.research.sql import MATCH_KINDS
+from app.research.sql import MATCH_KINDS, prepare
 from app.research.text import search_text
 from app.research.urls import listing_url, unit_url
 
@@ -140,6 +140,43 @@ def page(session: Session, bound: Bound, paging: Paging) -> tuple[list[Any], str
     return found, sort.token(found[-1]) if more and found else None
 
 
+def counted_page(
+    session: Session, bound: Bound, paging: Paging
+) -> tuple[list[Any], str | None, int | None]:
+    """A page, its next token, and the count of all rows, in one statement (None: an empty
+    page cannot say how many rows there are)."""
+    sort = bound.listing.sort
+    rows, adapt = bound.listing.counted()
+    statement = select(rows).order_by(*(adapt(c) for c in sort.order_by()))
+    if paging.next:
+        statement = statement.where(adapt(sort.after(sort.read_token(paging.next))))
+    found = list(session.execute(statement.limit(paging.size + 1), bound.params).all())
+    more = len(found) > paging.size
+    found = found[: paging.size]
+    token = sort.token(found[-1]) if more and found else None
+    return found, token, int(found[0].total) if found else None
+
+
+def page_and_summary(
+    session: Session, bound: Bound, query: UnitQuery | DesignationQuery
+) -> tuple[Summary, list[Any], str | None]:
+    """A listing's page, next token, count and facets, in as few readings of its rows as can be.
+
+    With facets: one statement counts and facets, another pages (none when nothing matched).
+    Without: one statement pages and counts, and a second counts only after an empty page.
+    """
+    if query.facets:
+        summary = queries.summarise(session, bound, query.facets)
+        if not summary.count:
+            return summary, [], None
+        found, token = page(session, bound, query.paging)
+        return summary, found, token
+    found, token, total = counted_page(session, bound, query.paging)
+    if total is None:
+        total = queries.summarise(session, bound, ()).count
+    return Summary(total, {}), found, token
+
+
 def _facet_value(name: str, value: Any) -> tuple[str | None, str]:
     if value is None:
         return None, "không rõ / unknown"
@@ -205,14 +242,14 @@ def _envelope(
     edition: Edition,
     bound: Bound,
     summary: Summary,
+    token: str | None,
     request: Request,
     *,
     query: UnitQuery | DesignationQuery,
     chosen: Mapping[str, Sequence[str]],
     fixed: Sequence[str] = (),
-) -> tuple[dict[str, Any], list[Any], str | None]:
-    """What every listing answers besides its rows; returns it, the page's rows and next token."""
-    found, token = page(session, bound, query.paging)
+) -> dict[str, Any]:
+    """What every listing answers besides its rows."""
     params_ = query.params()
     view = query.view_params()
 
@@ -239,7 +276,7 @@ def _envelope(
     }
     if query.facets:
         body["facets"] = facets(session, bound, summary, chosen, url_for)
-    return body, found, token
+    return body
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> Iterator[tuple[str, str | list[str]]]:
@@ -266,7 +303,7 @@ def list_units(
     session: Session, edition: Edition, query: UnitQuery, request: Request
 ) -> dict[str, Any]:
     """GET /v1/units: a page of units, the total, facets, the next page's URL, citation."""
-    bound, summary = queries.units_summarised(session, edition.seq, query, query.facets)
+    bound, summary, found, token = _unit_answer(session, edition.seq, query)
     chosen = {
         "echelon": query.echelon,
         "verification": query.verification,
@@ -274,8 +311,8 @@ def list_units(
         "theater": query.theater,
     }
     fixed = ("theater",) if query.in_theater else ()
-    body, found, _ = _envelope(
-        session, edition, bound, summary, request, query=query, chosen=chosen, fixed=fixed
+    body = _envelope(
+        session, edition, bound, summary, token, request, query=query, chosen=chosen, fixed=fixed
     )
     notes = "notes" in query.extras
     rows = [
@@ -285,6 +322,26 @@ def list_units(
         for r in found
     ]
     return {**body, "units": rows, "sources": _page_sources(rows)}
+
+
+def _unit_answer(
+    session: Session, seq: int, query: UnitQuery
+) -> tuple[Bound, Summary, list[Any], str | None]:
+    """The units answering `query`: the listing, its count and facets, a page, the next token.
+
+    With fuzzy=auto the matches without fuzzy ones come first; only when there are none
+    (their count says so) is the listing with fuzzy matches read.
+    """
+    if query.q is None or query.fuzzy != "auto":
+        bound = queries.units(session, seq, query)
+        return bound, *page_and_summary(session, bound, query)
+    prepare(session, search=True)
+    exact = queries.units(session, seq, query, fuzzy=False)
+    summary, found, token = page_and_summary(session, exact, query)
+    if summary.count >= queries.FUZZY_AUTO_BELOW:
+        return exact, summary, found, token
+    bound = queries.units(session, seq, query, fuzzy=True)
+    return bound, *page_and_summary(session, bound, query)
 
 
 def search_units(
@@ -347,7 +404,7 @@ def list_designations(
     so it lists every unit the code ever meant, never just the first.
     """
     bound = queries.designations(session, edition.seq, query)
-    summary = queries.summarise(session, bound, query.facets)
+    summary, found, token = page_and_summary(session, bound, query)
     chosen = {
         "kind": query.kind,
         "echelon": query.echelon,
@@ -355,9 +412,7 @@ def list_designations(
         "decade": query.decade,
         "theater": query.theater,
     }
-    body, found, _ = _envelope(
-        session, edition, bound, summary, request, query=query, chosen=chosen
-    )
+    body = _envelope(session, edition, bound, summary, token, request, query=query, chosen=chosen)
     rows = [designation_json(r, base=request.base, edition=edition) for r in found]
     return {
         **body,
