@@ -17,11 +17,11 @@ from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import (
-    CompoundSelect,
     Select,
     String,
     Subquery,
     and_,
+    case,
     cast,
     false,
     func,
@@ -29,6 +29,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -64,7 +65,7 @@ class Listing:
     engine: str
     searching: bool
     dated: bool
-    value_of: dict[str, Any]  # column facet name -> function of `rows` giving its value
+    value_of: dict[str, tuple[str, Any]]  # column facet -> (its column, function of it)
     theater_keys: tuple[str, str]  # the labels of a row's unique key and its unit in `rows`
     built: dict[str, Any] = field(default_factory=dict)  # statements made from the above
 
@@ -108,14 +109,36 @@ class Listing:
         found: tuple[Subquery, Any] = self._cached("counted", make)
         return found
 
-    def summary(self, names: tuple[str, ...]) -> CompoundSelect[Any]:
+    def summary(self, names: tuple[str, ...]) -> Any:
         """The count and the column facets `names` in one statement that reads the rows once.
 
         Rows (facet, value, count): facet "" is the count; values are text (NULL: none).
+        PostgreSQL groups by GROUPING SETS in one pass; SQLite, which has none, groups a
+        common table expression once per facet. The same rows either way.
         """
 
-        def make() -> CompoundSelect[Any]:
-            listed = select(self.rows).cte("listed")  # read once, grouped once per facet
+        def make() -> Any:
+            needed = dict.fromkeys(self.value_of[name][0] for name in names)
+            keys = needed or [self.theater_keys[0]]
+            listed = select(*(self.rows.c[c] for c in keys)).cte("listed")
+            values = {
+                name: cast(self.value_of[name][1](listed.c[self.value_of[name][0]]), String)
+                for name in names
+            }
+            if self.engine == "postgresql" and names:
+                facet = case(
+                    *((func.grouping(v) == 0, literal(n)) for n, v in values.items()),
+                    else_=literal(""),
+                )
+                return (
+                    select(
+                        facet.label("facet"),
+                        func.coalesce(*values.values(), null()).label("value"),
+                        func.count().label("n"),
+                    )
+                    .select_from(listed)
+                    .group_by(func.grouping_sets(tuple_(), *(tuple_(v) for v in values.values())))
+                )
             parts: list[Any] = [
                 select(
                     literal("").label("facet"),
@@ -123,13 +146,11 @@ class Listing:
                     func.count().label("n"),
                 ).select_from(listed)
             ]
-            for name in names:
-                value = cast(self.value_of[name](listed), String)
+            for name, value in values.items():
                 parts.append(select(literal(name), value, func.count()).group_by(value))
             return union_all(*parts)
 
-        statement: CompoundSelect[Any] = self._cached(f"summary:{','.join(names)}", make)
-        return statement
+        return self._cached(f"summary:{','.join(names)}", make)
 
     def theater_facet(self, climb: bool) -> Select[Any]:
         """Rows per theatre they stand in at the date (a row in nested theatres counts in each).
@@ -253,12 +274,12 @@ def theater_labels(session: Session, bound: Bound) -> dict[str, str]:
     }
 
 
-def _column(name: str) -> Any:
-    return lambda rows: rows.c[name]
+def _column(name: str) -> tuple[str, Any]:
+    return name, lambda column: column
 
 
-def _decade(date_label: str) -> Any:
-    return lambda rows: sql.decade_of(sql.year_of(rows.c[date_label]))
+def _decade(date_label: str) -> tuple[str, Any]:
+    return date_label, lambda column: sql.decade_of(sql.year_of(column))
 
 
 # --- units ----------------------------------------------------------------------------------

@@ -163,9 +163,11 @@ def page_and_summary(
     """A listing's page, next token, count and facets, in as few readings of its rows as can be.
 
     With facets: one statement counts and facets, another pages (none when nothing matched).
-    Without: one statement pages and counts, and a second counts only after an empty page.
+    A search without facets: one statement pages and counts (the search's index is read
+    once), and a second counts only after an empty page. Other listings count apart: a
+    window count over a wide listing (all units) costs more than counting it again.
     """
-    if query.facets:
+    if query.facets or not bound.listing.searching:
         summary = queries.summarise(session, bound, query.facets)
         if not summary.count:
             return summary, [], None
