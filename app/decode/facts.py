@@ -6,6 +6,7 @@ for the life of the process (a published edition never changes).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -149,6 +150,46 @@ class AreaFact:
     note: str
 
 
+class Subtree:
+    """Every link below a unit over all periods, and who stood under it at a date.
+
+    Who is under the root at a date depends only on `fit` of these links, so it is the
+    same for every date of one class against their bound points (as in app/decode/memo.py):
+    worked out once per class and kept, equal answers shared.
+    """
+
+    __slots__ = ("_by_class", "_points", "_sets", "links", "root", "validities")
+
+    def __init__(self, root: str, links: list[LinkFact]) -> None:
+        self.root = root
+        self.links = links
+        self.validities = tuple({id(x.validity): x.validity for x in links}.values())
+        self._points = tuple(sorted({p for v in self.validities for p in v.points()}))
+        self._by_class: dict[tuple[int, int] | None, frozenset[str]] = {}
+        self._sets: dict[frozenset[str], frozenset[str]] = {}
+
+    def under(self, when: DateRange | None) -> frozenset[str]:
+        """The units below the root at `when`, through links not wholly outside it."""
+        key = (
+            None
+            if when is None
+            else (
+                bisect.bisect_right(self._points, when.lower),
+                bisect.bisect_left(self._points, when.upper),
+            )
+        )
+        found = self._by_class.get(key)
+        if found is None:
+            under = {self.root}
+            for link in self.links:
+                if link.parent_id in under and link.validity.fit(when) is not Fit.OUTSIDE:
+                    under.add(link.unit_id)
+            under.discard(self.root)
+            fresh = frozenset(under)
+            found = self._by_class[key] = self._sets.setdefault(fresh, fresh)
+        return found
+
+
 class CodebookReader(Protocol):
     """What the resolver needs from one edition of the codebook."""
 
@@ -161,6 +202,8 @@ class CodebookReader(Protocol):
     def first_assignments(self, key: str, limit: int) -> list[AssignmentFact]: ...
 
     def descendant_links(self, root: str, limit: int) -> list[LinkFact] | None: ...
+
+    def subtree(self, root: str, limit: int) -> Subtree | None: ...
 
     def prefetch_ancestors(self, unit_ids: Sequence[str]) -> None: ...
 

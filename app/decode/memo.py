@@ -27,6 +27,7 @@ from app.decode.facts import (
     AssignmentFact,
     CodebookReader,
     LinkFact,
+    Subtree,
     UnitFact,
     Validity,
 )
@@ -80,6 +81,13 @@ class RecordingReader:
         for link in links or ():
             self._note(link.validity)
         return links
+
+    def subtree(self, root: str, limit: int) -> Subtree | None:
+        subtree = self.inner.subtree(root, limit)
+        if subtree is not None:
+            for validity in subtree.validities:
+                self._note(validity)
+        return subtree
 
     def prefetch_ancestors(self, unit_ids: Sequence[str]) -> None:
         self.inner.prefetch_ancestors(unit_ids)

@@ -24,6 +24,7 @@ from app.decode.facts import (
     AssignmentFact,
     LinkFact,
     SourceRef,
+    Subtree,
     UnitFact,
     Validity,
 )
@@ -65,6 +66,7 @@ class EditionReader:
         self._designations: dict[str, list[AssignmentFact]] = {}
         self._children: dict[str, list[LinkFact]] = {}
         self._descendants: dict[tuple[str, int], list[LinkFact] | None] = {}
+        self._subtrees: dict[tuple[str, int], Subtree | None] = {}
         self._asks: dict[str, int] = {}
         self._climbable: set[str] = set()  # units whose ancestors are all loaded
         self._whole = False  # every unit, link and area read (load_hierarchy)
@@ -391,6 +393,15 @@ class EditionReader:
             level = following
         self._descendants[key] = links
         return links
+
+    def subtree(self, root: str, limit: int) -> Subtree | None:
+        """`descendant_links` of `root` with who stood under it per date (None past `limit`)."""
+        key = (root, limit)
+        found = self._subtrees.get(key)
+        if found is None and key not in self._subtrees:
+            links = self.descendant_links(root, limit)
+            found = self._subtrees[key] = None if links is None else Subtree(root, links)
+        return found
 
     def prefetch_ancestors(self, unit_ids: Sequence[str]) -> None:
         """Load the units, parent links and areas of `unit_ids` and of all their ancestors.

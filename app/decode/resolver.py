@@ -314,6 +314,25 @@ class _Target:
 
 
 @dataclass(slots=True)
+class _Draft:
+    """A hypothesis before it is worded: its score and what ranking and status read."""
+
+    score: float
+    explained: frozenset[int]
+    min_fit: Fit
+    units: list[UnitFact]  # the chain's units, anchor first
+    path: list[tuple[str, LinkFact | None]]
+    on_chain: dict[str, list[Match]]
+    unresolved: list[Unresolved]
+    reasons: list[Pending]
+    warnings: list[Pending]
+    chain_ids: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chain_ids = frozenset(u.id for u in self.units)
+
+
+@dataclass(slots=True)
 class _Resolver:
     parse: ParseResult
     when: DateRange | None
@@ -340,8 +359,9 @@ class _Resolver:
         self.reader.prefetch_ancestors(
             list(dict.fromkeys(self.info[i].facts[pos][0].unit_id for i, pos in anchors))
         )
-        hypotheses = [self._hypothesis(self._match(i, pos)) for i, pos in anchors]
-        candidates = _rank(hypotheses)
+        drafts = [self._draft(self._match(i, pos)) for i, pos in anchors]
+        # Most hypotheses only repeat a better one's chain: word the kept ones alone.
+        candidates = tuple(self._candidate(d) for d in _rank(drafts))
         if not candidates:
             unknown = ", ".join(repr(elements[i].text) for i in self.targets)
             notice = Notice(
@@ -433,15 +453,9 @@ class _Resolver:
         for target in (*after, *before):
             reach: set[str] = set()
             for fact, _ in target.facts:
-                links = self.reader.descendant_links(fact.unit_id, SUPPORT_BUDGET)
-                if links is None:
-                    continue
-                under = {fact.unit_id}
-                for link in links:
-                    if link.parent_id in under and link.validity.fit(self.when) is not Fit.OUTSIDE:
-                        under.add(link.unit_id)
-                under.discard(fact.unit_id)
-                reach |= under
+                subtree = self.reader.subtree(fact.unit_id, SUPPORT_BUDGET)
+                if subtree is not None:
+                    reach |= subtree.under(self.when)
             if reach:
                 return reach
         return None
@@ -528,7 +542,8 @@ class _Resolver:
             )
         return self._anachronism_of[index]
 
-    def _hypothesis(self, anchor: Match) -> Candidate:
+    def _draft(self, anchor: Match) -> _Draft:
+        """A hypothesis anchored at `anchor`: what ranking needs, the wording left for later."""
         elements = self.parse.elements
         preferred = self._units_named_elsewhere(anchor.element)
         path = self._climb(anchor.assignment.unit_id, preferred, anchor.element)
@@ -574,33 +589,24 @@ class _Resolver:
                 unresolved.append(Unresolved(i, elements[i].text, "contradicts_chain"))
                 reasons.append(("contradicts_chain", partial(self._contradiction, i, path)))
 
-        links: list[ChainLink] = []
         weights_fit: list[float] = []
         weights_ver: list[float] = []
         top_needed = max(chain_ids.index(uid) for uid in on_chain)
+        units: list[UnitFact] = []
         for depth, (uid, link) in enumerate(path):
             unit = self.reader.unit(uid)
             if unit is None:  # a dangling reference cannot survive import; be safe anyway
                 break
-            matched = tuple(on_chain.get(uid, ()))
-            for m in matched:
+            units.append(unit)
+            for m in on_chain.get(uid, ()):
                 weight = FIT_WEIGHT[m.fit] * (SUFFIX_FALLBACK_WEIGHT if m.by_fallback else 1.0)
                 weights_fit.append(weight)
                 weights_ver.append(VERIFICATION_WEIGHT.get(m.assignment.verification, 0.5))
-                if m.fit is Fit.OUTSIDE:
-                    warnings.append(("code_out_of_period", partial(self._out_of_period, m)))
-                elif m.fit is Fit.BOUNDARY:
-                    warnings.append(("code_period_boundary", partial(self._boundary, m)))
-            parent_fit = link.validity.fit(self.when) if link else None
             if link is not None and depth < top_needed:
                 # Links between explained elements carry the answer; weigh them too.
+                parent_fit = link.validity.fit(self.when)
                 weights_fit.append(FIT_WEIGHT[parent_fit or Fit.UNDATED])
                 weights_ver.append(VERIFICATION_WEIGHT.get(link.verification, 0.5))
-            existence = unit.existed.fit(self.when)
-            areas = partial(self._areas_at, uid)
-            links.append(ChainLink(unit, existence, matched, link, parent_fit, areas))
-            if link is not None and parent_fit is not None:
-                reasons.append(("parent_link", partial(self._link_reason, unit, link)))
 
         # Elements the codebook knows but this chain does not explain weigh fully; elements
         # the codebook does not know at all (most companies) only lower the score a little.
@@ -611,16 +617,45 @@ class _Resolver:
         ver_w = sum(weights_ver) / len(weights_ver)
         contradictions = sum(1 for u in unresolved if u.reason == "contradicts_chain")
         score = round(coverage * fit_w * ver_w * (0.5**contradictions), 3)
-        fits = [m.fit for ms in on_chain.values() for m in ms]
-        min_fit = min(fits, key=lambda f: FIT_WEIGHT[f])
-        return Candidate(
+        min_fit = min((m.fit for ms in on_chain.values() for m in ms), key=FIT_WEIGHT.__getitem__)
+        return _Draft(
             score=score,
-            chain=tuple(links),
-            unresolved=tuple(sorted(unresolved, key=lambda u: u.element)),
-            pending_reasons=tuple(reasons),
-            pending_warnings=tuple(warnings),
             explained=frozenset(explained),
             min_fit=min_fit,
+            units=units,
+            path=path,
+            on_chain=on_chain,
+            unresolved=unresolved,
+            reasons=reasons,
+            warnings=warnings,
+        )
+
+    def _candidate(self, draft: _Draft) -> Candidate:
+        """The kept hypothesis in full: its chain, and its reasons and warnings to word."""
+        reasons = list(draft.reasons)
+        warnings = list(draft.warnings)
+        links: list[ChainLink] = []
+        for unit, (uid, link) in zip(draft.units, draft.path, strict=False):
+            matched = tuple(draft.on_chain.get(uid, ()))
+            for m in matched:
+                if m.fit is Fit.OUTSIDE:
+                    warnings.append(("code_out_of_period", partial(self._out_of_period, m)))
+                elif m.fit is Fit.BOUNDARY:
+                    warnings.append(("code_period_boundary", partial(self._boundary, m)))
+            parent_fit = link.validity.fit(self.when) if link else None
+            existence = unit.existed.fit(self.when)
+            areas = partial(self._areas_at, uid)
+            links.append(ChainLink(unit, existence, matched, link, parent_fit, areas))
+            if link is not None and parent_fit is not None:
+                reasons.append(("parent_link", partial(self._link_reason, unit, link)))
+        return Candidate(
+            score=draft.score,
+            chain=tuple(links),
+            unresolved=tuple(sorted(draft.unresolved, key=lambda u: u.element)),
+            pending_reasons=tuple(reasons),
+            pending_warnings=tuple(warnings),
+            explained=draft.explained,
+            min_fit=draft.min_fit,
         )
 
     def _areas_at(self, unit_id: str) -> tuple[AreaFact, ...]:
@@ -777,23 +812,19 @@ def _too_many(target: _Target) -> Notice:
     )
 
 
-def _rank(hypotheses: list[Candidate]) -> tuple[Candidate, ...]:
-    ordered = sorted(
-        hypotheses,
-        key=lambda c: (-c.score, -len(c.explained), c.chain[0].unit.id),
-    )
-    kept: list[Candidate] = []
-    for cand in ordered:
-        anchor = cand.chain[0].unit.id
+def _rank(drafts: list[_Draft]) -> list[_Draft]:
+    ordered = sorted(drafts, key=lambda d: (-d.score, -len(d.explained), d.units[0].id))
+    kept: list[_Draft] = []
+    for draft in ordered:
+        anchor = draft.units[0].id
         redundant = any(
-            cand.explained <= other.explained and anchor in {link.unit.id for link in other.chain}
-            for other in kept
+            draft.explained <= other.explained and anchor in other.chain_ids for other in kept
         )
         if not redundant:
-            kept.append(cand)
+            kept.append(draft)
         if len(kept) == MAX_CANDIDATES:
             break
-    return tuple(kept)
+    return kept
 
 
 def resolve(parse: ParseResult, when: DateRange | None, reader: CodebookReader) -> Resolution:
