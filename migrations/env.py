@@ -14,8 +14,13 @@ target_metadata = Base.metadata
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Leave SQLite's FTS5 search tables (made by raw SQL in 0003_search) out of `alembic check`."""
-    return not (type_ == "table" and name is not None and name.startswith("fts_"))
+    """Leave out of `alembic check` what the models cannot declare: SQLite's FTS5 search tables
+    (raw SQL in 0003_search) and PostgreSQL's indexes in collation "C" (0006_listing_order)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith("fts_")
+    return not (type_ == "index" and name.endswith("_collate_c"))
 
 
 def run_with(connection: Connection) -> None:

@@ -91,7 +91,14 @@ class Sort:
         for i, part in enumerate(self.parts):
             same_before = [p.equal(v) for p, v in zip(self.parts[:i], values[:i], strict=True)]
             alternatives.append(and_(*same_before, part.after(values[i])))
-        return or_(*alternatives)
+        condition = or_(*alternatives)
+        first, value = self.parts[0], values[0]
+        if first.nullable or value is None:
+            return condition
+        # Implied by the above; said apart so that an index in the sort's order is entered at
+        # the key instead of read from its start.
+        start = first.expr <= value if first.descending else first.expr >= value
+        return and_(start, condition)
 
     def token(self, row: Any) -> str:
         values = [Part.dump(getattr(row, part.label)) for part in self.parts]
