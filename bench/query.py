@@ -45,6 +45,7 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app.context import Context  # noqa: E402
+from app.db import migrate  # noqa: E402
 from app.editions.service import resolve_edition  # noqa: E402
 from app.research import params, service, tree  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -227,7 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the database (its URL is shown)")
     parser.add_argument(
-        "--database-url", default=None, help="measure a database already loaded (by --keep)"
+        "--database-url",
+        default=None,
+        help="measure a database already loaded (by --keep), migrated to the newest first",
     )
     parser.add_argument("--only", default=None, help="only scenarios whose name has this text")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -243,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as folder:
                 _generate(args, folder, url)
         context = Context.from_settings(Settings(database_url=url, auto_init=False))
+        if args.database_url:  # kept from an earlier run: as a fresh load would leave it
+            migrate.upgrade(context.engine)
+            context.refresh_statistics()
         try:
             chosen = [
                 s for s in _scenarios(context, args.units) if not args.only or args.only in s.name
