@@ -11,6 +11,7 @@ The decode columns hold no text of the row, so they can be shared.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -80,7 +81,8 @@ def signature(parsed: ParseResult) -> Hashable:
     The resolver reads nothing else of a parse except text for its messages, which the
     decode columns do not show; so parses with equal signatures decode alike.
     """
-    keys = tuple(k for k in (element_keys(e) for e in parsed.elements) if k)
+    # Interned: a national list holds ~10^5 signatures made of a few thousand distinct keys.
+    keys = tuple(tuple(map(sys.intern, k)) for k in (element_keys(e) for e in parsed.elements) if k)
     if not keys:
         return ("invalid", bool(parsed.residue))
     return (keys, tuple(w.code for w in parsed.warnings))
@@ -89,7 +91,6 @@ def signature(parsed: ParseResult) -> Hashable:
 @dataclass(slots=True)
 class _Text:
     signature: Hashable | None
-    parsed: ParseResult | None
     error: PhienhieuError | None
 
 
@@ -102,6 +103,8 @@ class RowDecoder:
         self.memo = memo_of(self.reader, "row")
         self._texts: dict[str, _Text] = {}
         self._folded: dict[str, _Text] = {}
+        # One parse per signature is all a resolution needs (texts alike decode alike).
+        self._parses: dict[Hashable, ParseResult] = {}
         self._dates: dict[str, DateRange | PhienhieuError | None] = {}
         self.resolved = 0  # resolutions actually computed (the rest came from the memo)
 
@@ -112,6 +115,7 @@ class RowDecoder:
         if len(self._texts) >= CACHE_LIMIT:
             self._texts.clear()
             self._folded.clear()
+            self._parses.clear()
         try:
             check_text(text)
             repaired, _ = repair_legacy(text) if not text.isascii() else (text, None)
@@ -119,9 +123,11 @@ class RowDecoder:
             found = self._folded.get(folded)
             if found is None:
                 parsed = parse(repaired)
-                found = self._folded[folded] = _Text(signature(parsed), parsed, None)
+                key = signature(parsed)
+                self._parses.setdefault(key, parsed)
+                found = self._folded[folded] = _Text(key, None)
         except PhienhieuError as exc:
-            found = _Text(None, None, exc)
+            found = _Text(None, exc)
         self._texts[text] = found
         return found
 
@@ -148,8 +154,8 @@ class RowDecoder:
         for text, _ in pairs:
             if text not in self._texts:
                 entry = self._text(text)
-                if entry.parsed is not None:
-                    fresh.append(entry.parsed)
+                if entry.error is None:
+                    fresh.append(self._parses[entry.signature])
         if not fresh:
             return
         if len(pairs) >= WHOLE_HIERARCHY_FROM:
@@ -199,9 +205,9 @@ class RowDecoder:
         found: Cells | None = self.memo.get(entry.signature, when)
         if found is not None:
             return found
-        assert entry.parsed is not None
         recorder = RecordingReader(self.reader)
-        cells = summarize(resolve(entry.parsed, when, recorder), self.edition_label)
+        parsed = self._parses[entry.signature]
+        cells = summarize(resolve(parsed, when, recorder), self.edition_label)
         self.resolved += 1
         self.memo.put(entry.signature, when, recorder.points(), cells)
         return cells

@@ -118,7 +118,7 @@ class EditionReader:
             ),
             self._source(session, row.source_id),
             _intern(row.verification),
-            row.note,
+            _intern(row.note),
         )
 
     def _link(self, session: Session, row: Any) -> LinkFact:
@@ -130,7 +130,7 @@ class EditionReader:
             ),
             self._source(session, row.source_id),
             _intern(row.verification),
-            row.note,
+            _intern(row.note),
         )
 
     _ASSIGNMENT_COLUMNS = (
@@ -307,7 +307,7 @@ class EditionReader:
                 ),
                 self._source(session, row.source_id),
                 _intern(row.verification),
-                row.note,
+                _intern(row.note),
             )
 
     def _load_units(self, unit_ids: Sequence[str]) -> None:
@@ -487,7 +487,7 @@ class EditionReader:
                         ),
                         self._source(session, r.source_id),
                         _intern(r.verification),
-                        r.note,
+                        _intern(r.note),
                     )
                 )
             for unit in ids:
@@ -569,7 +569,7 @@ class EditionReader:
                             ),
                             self._source(session, r.source_id),
                             _intern(r.verification),
-                            r.note,
+                            _intern(r.note),
                         )
                     )
             return found
