@@ -97,6 +97,16 @@ class _Text:
 class RowDecoder:
     """Decode columns for (designation, date) pairs against one edition, reusing all it can."""
 
+    @classmethod
+    def shared(cls, context: Context, edition: Edition) -> RowDecoder:
+        """The decoder kept with the edition's reader, so that batch after batch reuses it."""
+        reader = context.reader(edition)
+        found: RowDecoder | None = getattr(reader, "rows", None)
+        if found is None or found.reader is not reader:
+            found = cls(context, edition)
+            reader.rows = found
+        return found
+
     def __init__(self, context: Context, edition: Edition) -> None:
         self.edition_label = edition.label
         self.reader = context.reader(edition)
@@ -131,6 +141,14 @@ class RowDecoder:
         self._texts[text] = found
         return found
 
+    def _parse_of(self, text: str, entry: _Text) -> ParseResult:
+        """The parse of `entry`'s signature (again, if another thread emptied the caches)."""
+        parsed = self._parses.get(entry.signature)
+        if parsed is None:
+            repaired, _ = repair_legacy(text) if not text.isascii() else (text, None)
+            parsed = self._parses.setdefault(entry.signature, parse(repaired))
+        return parsed
+
     def _date(self, date: str) -> DateRange | PhienhieuError | None:
         if date in self._dates:
             return self._dates[date]
@@ -155,7 +173,7 @@ class RowDecoder:
             if text not in self._texts:
                 entry = self._text(text)
                 if entry.error is None:
-                    fresh.append(self._parses[entry.signature])
+                    fresh.append(self._parse_of(text, entry))
         if not fresh:
             return
         if len(pairs) >= WHOLE_HIERARCHY_FROM:
@@ -206,7 +224,7 @@ class RowDecoder:
         if found is not None:
             return found
         recorder = RecordingReader(self.reader)
-        parsed = self._parses[entry.signature]
+        parsed = self._parse_of(text, entry)
         cells = summarize(resolve(parsed, when, recorder), self.edition_label)
         self.resolved += 1
         self.memo.put(entry.signature, when, recorder.points(), cells)

@@ -121,7 +121,7 @@ def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterato
         for raw in items
         if isinstance(raw, dict) and isinstance(raw.get("text"), str)
     ]
-    RowDecoder(context, chosen).warm(texts)
+    RowDecoder.shared(context, chosen).warm(texts)
     for index, raw in enumerate(items):
         try:
             item = BatchItem.model_validate(raw)

@@ -73,6 +73,7 @@ class EditionReader:
         self._key_index: dict[str, dict[str, list[AssignmentFact]]] = {}
         self._statements = self._prepare()
         self.memo: Any = None  # the decode memo of this edition (app/decode/memo.py), if any
+        self.rows: Any = None  # the batch row decoder kept with it (app/batch/rows.py), if any
 
     # --- row helpers ---------------------------------------------------------------------
 
