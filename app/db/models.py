@@ -160,9 +160,17 @@ def _search_of(column: str) -> Any:
 def _search_index(table: str) -> Index:
     """Trigram index for the search column on PostgreSQL (pg_trgm); a plain index on SQLite.
 
-    SQLite's substring search uses the FTS5 tables made in migration 0003_search. A short
-    pending list (migration 0005): every search reads through it until a vacuum merges it.
+    SQLite's substring search uses the FTS5 tables made in migration 0003_search. GIN with a
+    short pending list (migration 0005: every search reads through it until a vacuum merges
+    it); unit names by GiST (migration 0007: fuzzy search over them far faster).
     """
+    if table == "unit_revision":
+        return Index(
+            f"ix_{table}_search",
+            "search",
+            postgresql_using="gist",
+            postgresql_ops={"search": "gist_trgm_ops(siglen=256)"},
+        )
     return Index(
         f"ix_{table}_search",
         "search",
