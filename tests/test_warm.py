@@ -11,7 +11,11 @@ from sqlalchemy import event
 
 from app.context import Context
 from app.db import migrate
+from app.decode.repository import EditionReader
+from app.decode.resolver import resolve
 from app.decode.service import answer_json, chosen_edition
+from app.parsing import parse
+from app.parsing.dates import parse_date
 from app.settings import Settings
 
 
@@ -21,13 +25,16 @@ def unfrozen() -> Iterator[None]:
     gc.unfreeze()  # warm() freezes the heap; give the test process its collector back
 
 
-def _queries(context: Context) -> list[str]:
-    seen: list[str] = []
+class _Seen(list[str]):
+    """The SQL statements an engine runs while listened to."""
 
-    def note(*args: Any) -> None:
-        seen.append(args[2])
+    def note(self, *args: Any) -> None:
+        self.append(args[2])
 
-    event.listen(context.engine, "before_cursor_execute", note)
+
+def _queries(context: Context) -> _Seen:
+    seen = _Seen()
+    event.listen(context.engine, "before_cursor_execute", seen.note)
     return seen
 
 
@@ -58,3 +65,16 @@ def test_warm_with_nothing_published_does_nothing(empty_db_url: str, unfrozen: N
         assert context.warm() is None
     finally:
         context.close()
+
+
+def test_a_cold_decode_reads_all_ancestors_in_one_query(sample_context: Context) -> None:
+    edition = chosen_edition(sample_context, None)
+    reader = EditionReader(sample_context.session_factory, edition.seq)  # has read nothing
+    seen = _queries(sample_context)
+    try:
+        result = resolve(parse("C11.D3.E1.F2.QK5"), parse_date("1968"), reader)
+    finally:
+        event.remove(sample_context.engine, "before_cursor_execute", seen.note)
+    assert result.candidates  # Quân khu 5 at least: a chain was climbed
+    climbs = [q for q in seen if "parent_link" in q]
+    assert len(climbs) == 1, climbs  # one recursive query, not one per level

@@ -175,8 +175,26 @@ class EditionReader:
             .where(Assignment.match_key == bindparam("key"), Assignment.unit_id.in_(units), seen)
             .order_by(Assignment.unit_id, Assignment.id),
             "parents": self._links_statement(ParentLink.unit_id, units),
+            "ancestry": self._ancestry_statement(units),
             "children": self._links_statement(ParentLink.parent_id, units),
         }
+
+    def _ancestry_statement(self, units: Any) -> Any:
+        """Every link from `units` up to the top, over all periods, in `parents` order."""
+        seen = visible(ParentLink, self.seq)
+        up = (
+            select(ParentLink.unit_id.label("id"))
+            .where(ParentLink.unit_id.in_(units))
+            .cte("up", recursive=True)
+        )
+        up = up.union(select(ParentLink.parent_id).where(ParentLink.unit_id == up.c.id, seen))
+        return (
+            select(*self._LINK_COLUMNS)
+            .where(ParentLink.unit_id.in_(select(up.c.id)), seen)
+            .order_by(
+                ParentLink.valid_from.asc().nulls_first(), ParentLink.unit_id, ParentLink.parent_id
+            )
+        )
 
     def _links_statement(self, column: Any, units: Any) -> Any:
         return (
@@ -407,21 +425,31 @@ class EditionReader:
     def prefetch_ancestors(self, unit_ids: Sequence[str]) -> None:
         """Load the units, parent links and areas of `unit_ids` and of all their ancestors.
 
-        One query per level of the hierarchy instead of one per unit; over all periods,
-        so the resolver then climbs for any date without touching the database.
+        Three queries whatever the depth (a recursive one climbs the links), instead of
+        three per level of the hierarchy; over all periods, so the resolver then climbs for
+        any date without touching the database.
         """
-        level = [u for u in dict.fromkeys(unit_ids) if u not in self._climbable]
-        seen: set[str] = set()
-        for _ in range(32):  # deeper than any hierarchy; guards against a cycle in the data
-            level = [u for u in level if u not in seen and u not in self._climbable]
-            if not level:
-                break
-            seen.update(level)
-            self._load_links("parents", self._parents, level)
-            self._load_units(level)
-            self._load_areas(level)
-            level = [link.parent_id for u in level for link in self._parents[u]]
-        self._climbable.update(seen)
+        wanted = [u for u in dict.fromkeys(unit_ids) if u not in self._climbable]
+        if not wanted:
+            return
+        found: dict[str, list[LinkFact]] = {}
+        for chunk in _chunks(wanted):
+
+            def load(session: Session, chunk: Sequence[str] = chunk) -> list[LinkFact]:
+                rows = session.execute(self._statements["ancestry"], {"units": list(chunk)})
+                return [self._link(session, row) for row in rows]
+
+            for link in self._run(load):
+                found.setdefault(link.unit_id, []).append(link)
+        # Every unit reached: the ones asked for and every parent of a link read.
+        parents = (link.parent_id for links in found.values() for link in links)
+        reached = list(dict.fromkeys([*wanted, *parents]))
+        with self._lock:
+            for unit in reached:
+                self._parents.setdefault(unit, found.get(unit, []))
+        self._load_units(reached)
+        self._load_areas(reached)
+        self._climbable.update(reached)
 
     def load_hierarchy(self) -> None:
         """Read every unit, parent link and area of the edition at once.
