@@ -54,7 +54,7 @@ def summarize(resolution: Resolution, edition_label: str) -> Cells:
         return (status, "", "", "", "", "", warnings, edition_label)
     best = resolution.candidates[0]
     unit = best.chain[0].unit
-    chain = " → ".join(link.unit.name for link in best.chain)
+    chain = sys.intern(" → ".join(link.unit.name for link in best.chain))  # chains repeat
     others = "; ".join(
         f"{c.chain[0].unit.name} [{c.chain[0].unit.id}] ({c.score:.2f})"
         for c in resolution.candidates[1 : 1 + OTHER_CANDIDATES]
@@ -113,7 +113,8 @@ class RowDecoder:
         self.memo = memo_of(self.reader, "row")
         self._texts: dict[str, _Text] = {}
         self._folded: dict[str, _Text] = {}
-        # One parse per signature is all a resolution needs (texts alike decode alike).
+        # One parse per signature is all a resolution needs (texts alike decode alike),
+        # kept from the text's first sight to its first resolution.
         self._parses: dict[Hashable, ParseResult] = {}
         self._dates: dict[str, DateRange | PhienhieuError | None] = {}
         self.resolved = 0  # resolutions actually computed (the rest came from the memo)
@@ -226,6 +227,9 @@ class RowDecoder:
         recorder = RecordingReader(self.reader)
         parsed = self._parse_of(text, entry)
         cells = summarize(resolve(parsed, when, recorder), self.edition_label)
+        # Kept only until resolved once: another date class parses again (~40 us) rather
+        # than ~100,000 parses (1 KiB each) staying in each worker.
+        self._parses.pop(entry.signature, None)
         self.resolved += 1
         self.memo.put(entry.signature, when, recorder.points(), cells)
         return cells
