@@ -227,6 +227,16 @@ def test_unknown_field_is_refused(client: TestClient) -> None:
     assert ["body", "dates"] in [e["location"] for e in body["errors"]]
 
 
+def test_empty_body_is_422(client: TestClient) -> None:
+    body = _problem(
+        client.post("/v1/decode", content=b"", headers={"content-type": "application/json"}),
+        422,
+        "invalid-request",
+        "/v1/decode",
+    )
+    assert [e["location"] for e in body["errors"]] == [["body"]]
+
+
 def test_malformed_json_is_422(client: TestClient) -> None:
     _problem(
         client.post(
@@ -337,6 +347,10 @@ def test_docs_and_openapi(client: TestClient) -> None:
     assert {"/v1/parse", "/v1/decode", "/v1/units/{unit_id}", "/v1/editions"} <= set(paths)
     assert "post" in paths["/v1/decode"]
     assert "get" in paths["/v1/units/{unit_id}"]
+    # /v1/decode reads its body itself; the docs still say what it takes.
+    body = paths["/v1/decode"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["text"]
+    assert set(body["properties"]) == {"text", "date", "edition"}
 
 
 # --- Odd input that once gave a 500: each must be a plain problem --------------------------
