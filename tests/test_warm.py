@@ -78,3 +78,21 @@ def test_a_cold_decode_reads_all_ancestors_in_one_query(sample_context: Context)
     assert result.candidates  # Quân khu 5 at least: a chain was climbed
     climbs = [q for q in seen if "parent_link" in q]
     assert len(climbs) == 1, climbs  # one recursive query, not one per level
+
+
+def test_common_keys_are_read_whole_once(sample_context: Context) -> None:
+    edition = chosen_edition(sample_context, None)
+    reader = EditionReader(sample_context.session_factory, edition.seq)
+    # The sample has no code as common as "Đại đội 3" nationally; ask for any code that
+    # more than one assignment carries.
+    keys = reader.load_common_keys(1)
+    assert keys
+    seen = _queries(sample_context)
+    try:
+        counts = reader.key_counts(tuple(keys))
+        facts = reader.assignments(tuple(keys))
+    finally:
+        event.remove(sample_context.engine, "before_cursor_execute", seen.note)
+    assert not seen, seen  # all in memory already
+    assert all(counts[k] > 1 for k in keys)
+    assert {f.match_key for f in facts} == set(keys)

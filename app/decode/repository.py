@@ -242,6 +242,28 @@ class EditionReader:
                     self._counts[key] = len(facts)
         return [fact for k in keys for fact in self._by_key.get(k, [])]
 
+    def load_common_keys(self, more_than: int) -> list[str]:
+        """Read whole every key that more than `more_than` assignments carry ("Đại đội 3").
+
+        A server does it once at start: decodes then narrow such keys in memory instead of
+        reading the units below a record's regiment key by key. Returns those keys.
+        """
+
+        def common(session: Session) -> list[str]:
+            return list(
+                session.scalars(
+                    select(Assignment.match_key)
+                    .where(visible(Assignment, self.seq))
+                    .group_by(Assignment.match_key)
+                    .having(func.count() > more_than)
+                    .order_by(Assignment.match_key)
+                )
+            )
+
+        keys: list[str] = self._run(common)
+        self.assignments(tuple(keys))
+        return keys
+
     def assignments_of_units(self, key: str, unit_ids: Sequence[str]) -> list[AssignmentFact]:
         """The assignments of `key` held by any of `unit_ids`, in (unit, row) order."""
         asks = self._asks[key] = self._asks.get(key, 0) + 1
