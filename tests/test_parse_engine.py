@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lark import Token, Tree
 
-from app.parsing import lalr
+from app.errors import InputTooLong
+from app.parsing import lalr, parser
 from app.parsing.normalize import fold_for_parsing
 from app.parsing.parser import _engine, _parser, parse_uncached
 from tests.test_parse_properties import designations
@@ -87,3 +88,14 @@ def test_shortcut_gives_what_the_grammar_gives(text: str) -> None:
 def test_only_a_mailbox_head_needs_the_contextual_lexer() -> None:
     """If this changes, `_group` must learn the new contextual items (or leave them to LALR)."""
     assert _engine().contextual == {"MAILBOX_HEAD"}
+
+
+def test_parse_without_remembering_gives_the_same_and_keeps_nothing() -> None:
+    text = "C3, D4, E9068 (không nhớ)"
+    before = parser._parse_memoised.cache_info().currsize
+    fresh = parser.parse(text, remember=False)
+    assert parser._parse_memoised.cache_info().currsize == before
+    assert fresh == parser.parse(text)
+    assert parser._parse_memoised.cache_info().currsize == before + 1
+    with pytest.raises(InputTooLong):
+        parser.parse("C" * (parser.MAX_INPUT_CHARS + 1), remember=False)

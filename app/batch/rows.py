@@ -133,7 +133,7 @@ class RowDecoder:
             folded = fold_for_parsing(repaired).text
             found = self._folded.get(folded)
             if found is None:
-                parsed = parse(repaired)
+                parsed = parse(repaired, remember=False)
                 key = signature(parsed)
                 self._parses.setdefault(key, parsed)
                 found = self._folded[folded] = _Text(key, None)
@@ -147,7 +147,7 @@ class RowDecoder:
         parsed = self._parses.get(entry.signature)
         if parsed is None:
             repaired, _ = repair_legacy(text) if not text.isascii() else (text, None)
-            parsed = self._parses.setdefault(entry.signature, parse(repaired))
+            parsed = self._parses.setdefault(entry.signature, parse(repaired, remember=False))
         return parsed
 
     def _date(self, date: str) -> DateRange | PhienhieuError | None:

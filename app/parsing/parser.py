@@ -1035,12 +1035,13 @@ def _read(
     return call
 
 
-def parse(text: str) -> ParseResult:
+def parse(text: str, *, remember: bool = True) -> ParseResult:
     """Parse a designation into typed elements, spans into `text`, residue and warnings.
 
     Accepts at most MAX_INPUT_CHARS (500) characters and raises InputTooLong
     beyond that, before any work; otherwise never raises. Results are
-    immutable and memoised (martyr lists repeat the same designation many times).
+    immutable and memoised (martyr lists repeat the same designation many times);
+    `remember=False` for a caller that keeps its own (a batch worker).
     """
     if len(text) > MAX_INPUT_CHARS:
         raise InputTooLong(
@@ -1049,7 +1050,7 @@ def parse(text: str) -> ParseResult:
             detail_vi=(f"Ký hiệu dài {len(text)} ký tự; chỉ nhận tối đa {MAX_INPUT_CHARS} ký tự."),
             extra={"length": len(text), "max_chars": MAX_INPUT_CHARS},
         )
-    return _parse_memoised(text)
+    return _parse_memoised(text) if remember else parse_uncached(text)
 
 
 @lru_cache(maxsize=_MEMO_SIZE)
