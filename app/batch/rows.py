@@ -49,7 +49,7 @@ Cells = tuple[str, ...]
 def summarize(resolution: Resolution, edition_label: str) -> Cells:
     """The decode columns of one answer; no text of the record appears in them."""
     status = resolution.status.value
-    warnings = "; ".join(resolution.warning_codes)
+    warnings = sys.intern("; ".join(resolution.warning_codes))  # a few dozen combinations
     if not resolution.candidates:
         return (status, "", "", "", "", "", warnings, edition_label)
     best = resolution.candidates[0]
@@ -59,7 +59,8 @@ def summarize(resolution: Resolution, edition_label: str) -> Cells:
         f"{c.chain[0].unit.name} [{c.chain[0].unit.id}] ({c.score:.2f})"
         for c in resolution.candidates[1 : 1 + OTHER_CANDIDATES]
     )
-    return (status, unit.name, unit.id, chain, f"{best.score:.2f}", others, warnings, edition_label)
+    score = sys.intern(f"{best.score:.2f}")
+    return (status, unit.name, unit.id, chain, score, others, warnings, edition_label)
 
 
 def error_cells(exc: PhienhieuError, edition_label: str) -> Cells:
