@@ -134,6 +134,29 @@ class EditionReader:
             _intern(row.note),
         )
 
+    def _area(self, session: Session, row: Any) -> AreaFact:
+        return AreaFact(
+            _intern(row.unit_id),
+            row.area,
+            self._validity(
+                row.valid_from, row.valid_from_precision, row.valid_to, row.valid_to_precision
+            ),
+            self._source(session, row.source_id),
+            _intern(row.verification),
+            _intern(row.note),
+        )
+
+    _AREA_COLUMNS = (
+        Area.unit_id,
+        Area.area,
+        Area.valid_from,
+        Area.valid_from_precision,
+        Area.valid_to,
+        Area.valid_to_precision,
+        Area.source_id,
+        Area.verification,
+        Area.note,
+    )
     _ASSIGNMENT_COLUMNS = (
         Assignment.unit_id,
         Assignment.kind,
@@ -515,32 +538,11 @@ class EditionReader:
                     self._units.setdefault(unit_id, fact)
             areas: dict[str, list[AreaFact]] = {}
             for r in session.execute(
-                select(
-                    Area.unit_id,
-                    Area.area,
-                    Area.valid_from,
-                    Area.valid_from_precision,
-                    Area.valid_to,
-                    Area.valid_to_precision,
-                    Area.source_id,
-                    Area.verification,
-                    Area.note,
-                )
+                select(*self._AREA_COLUMNS)
                 .where(visible(Area, self.seq))
                 .order_by(Area.valid_from.asc().nulls_first(), Area.id)
             ):
-                areas.setdefault(r.unit_id, []).append(
-                    AreaFact(
-                        _intern(r.unit_id),
-                        r.area,
-                        self._validity(
-                            r.valid_from, r.valid_from_precision, r.valid_to, r.valid_to_precision
-                        ),
-                        self._source(session, r.source_id),
-                        _intern(r.verification),
-                        _intern(r.note),
-                    )
-                )
+                areas.setdefault(r.unit_id, []).append(self._area(session, r))
             for unit in ids:
                 self._parents.setdefault(unit, parents.get(unit, []))
                 self._children.setdefault(unit, children.get(unit, []))
@@ -593,36 +595,12 @@ class EditionReader:
             found: dict[str, list[AreaFact]] = {u: [] for u in missing}
             for chunk in _chunks(missing):
                 rows = session.execute(
-                    select(
-                        Area.unit_id,
-                        Area.area,
-                        Area.valid_from,
-                        Area.valid_from_precision,
-                        Area.valid_to,
-                        Area.valid_to_precision,
-                        Area.source_id,
-                        Area.verification,
-                        Area.note,
-                    )
+                    select(*self._AREA_COLUMNS)
                     .where(Area.unit_id.in_(chunk), visible(Area, self.seq))
                     .order_by(Area.valid_from.asc().nulls_first(), Area.id)
                 )
                 for r in rows:
-                    found[r.unit_id].append(
-                        AreaFact(
-                            _intern(r.unit_id),
-                            r.area,
-                            self._validity(
-                                r.valid_from,
-                                r.valid_from_precision,
-                                r.valid_to,
-                                r.valid_to_precision,
-                            ),
-                            self._source(session, r.source_id),
-                            _intern(r.verification),
-                            _intern(r.note),
-                        )
-                    )
+                    found[r.unit_id].append(self._area(session, r))
             return found
 
         self._areas.update(self._run(load))
