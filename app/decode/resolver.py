@@ -7,6 +7,8 @@ at the date is climbed, preferring parents that the record itself names.
 A hypothesis explains the anchor and every larger element whose unit lies on
 that chain; larger elements that name some other unit contradict it.
 Hypotheses are scored, near-duplicates dropped, and the rest returned ranked.
+A hypothesis that a better one must make redundant is not even drafted
+(`_kept_drafts`; the kept list is the same, which `_settle` checks).
 
 Scores are in [0, 1]: the share of the elements known to the codebook that
 the chain explains (lowered by 0.9 for each element the codebook does not know
@@ -346,6 +348,8 @@ class _Resolver:
     )
     _anachronism_of: dict[int, Match | None] = field(default_factory=dict)
     _notices: list[Notice] = field(default_factory=list)
+    prune: bool = True  # skip drafts that cannot be kept (False: draft every anchor, for tests)
+    drafted: int = 0  # drafts made
 
     def run(self) -> Resolution:
         elements = self.parse.elements
@@ -359,9 +363,8 @@ class _Resolver:
         self.reader.prefetch_ancestors(
             list(dict.fromkeys(self.info[i].facts[pos][0].unit_id for i, pos in anchors))
         )
-        drafts = [self._draft(self._match(i, pos)) for i, pos in anchors]
         # Most hypotheses only repeat a better one's chain: word the kept ones alone.
-        candidates = tuple(self._candidate(d) for d in _rank(drafts))
+        candidates = tuple(self._candidate(d) for d in self._kept_drafts(anchors))
         if not candidates:
             unknown = ", ".join(repr(elements[i].text) for i in self.targets)
             notice = Notice(
@@ -542,11 +545,44 @@ class _Resolver:
             )
         return self._anachronism_of[index]
 
-    def _draft(self, anchor: Match) -> _Draft:
-        """A hypothesis anchored at `anchor`: what ranking needs, the wording left for later."""
-        elements = self.parse.elements
+    def _kept_drafts(self, anchors: list[tuple[int, int]]) -> list[_Draft]:
+        """`_rank` of every anchor's draft, without drafting those that cannot be kept.
+
+        An anchor's climb tells, before its draft, which elements it would explain and so
+        a bound on its score. When a draft already made outscores that bound, explains
+        all of them and has the anchor on its chain, the anchor's own draft would be
+        dropped as redundant: it is left undrafted. That holds if the dominating draft
+        is kept, so every skip is checked against the final kept list; a skip that does
+        not hold is drafted after all and the ranking made again. The kept list is the
+        one ranking every draft would give.
+        """
+        drafts: list[_Draft] = []
+        skipped: list[_Skipped] = []
+        known = sum(1 for i in self.targets if self.info[i].known)
+        weight = max(UNKNOWN_ELEMENT_WEIGHT ** (len(self.targets) - known), 0.5)
+        for i, pos in anchors:
+            anchor = self._match(i, pos)
+            path = self._path(anchor)
+            ids = {uid for uid, _ in path}
+            explained = {anchor.element} | {
+                t for t in self.targets if t != i and not ids.isdisjoint(self.info[t].by_unit)
+            }
+            # No score can exceed this: every fit and verification weight is at most 1.
+            bound = round(len(explained) / known * weight, 3)
+            if self.prune and any(_dominates(d, anchor, explained, bound) for d in drafts):
+                skipped.append((anchor, path, explained, bound))
+            else:
+                drafts.append(self._draft(anchor, path))
+        return _settle(drafts, skipped, lambda entry: self._draft(entry[0], entry[1]))
+
+    def _path(self, anchor: Match) -> list[tuple[str, LinkFact | None]]:
         preferred = self._units_named_elsewhere(anchor.element)
-        path = self._climb(anchor.assignment.unit_id, preferred, anchor.element)
+        return self._climb(anchor.assignment.unit_id, preferred, anchor.element)
+
+    def _draft(self, anchor: Match, path: list[tuple[str, LinkFact | None]]) -> _Draft:
+        """A hypothesis anchored at `anchor`: what ranking needs, the wording left for later."""
+        self.drafted += 1
+        elements = self.parse.elements
         chain_ids = [uid for uid, _ in path]
         on_chain: dict[str, list[Match]] = {anchor.assignment.unit_id: [anchor]}
         explained = {anchor.element}
@@ -809,6 +845,42 @@ def _too_many(target: _Target) -> Notice:
         f"'{text}' could be any of {target.total} units in the codebook, but none of them is "
         "under the larger units the record names (at this date).",
         target.element.span,
+    )
+
+
+# An anchor left undrafted: the anchor, its climb, the elements it explains, its score bound.
+_Skipped = tuple[Match, list[tuple[str, LinkFact | None]], set[int], float]
+
+
+def _settle(
+    drafts: list[_Draft], skipped: list[_Skipped], draft_of: Callable[[_Skipped], _Draft]
+) -> list[_Draft]:
+    """`_rank` of `drafts`, after drafting every skipped anchor the kept list does not cover.
+
+    A skip holds when a kept draft dominates it, or MAX_CANDIDATES kept drafts outscore
+    its bound; then the anchor's draft would not be kept, and the list is the same.
+    """
+    while True:
+        kept = _rank(drafts)
+        wrong = [
+            s
+            for s in skipped
+            if not any(_dominates(k, s[0], s[2], s[3]) for k in kept)
+            and sum(1 for k in kept if k.score > s[3]) < MAX_CANDIDATES
+        ]
+        if not wrong:
+            return kept
+        for entry in wrong:
+            skipped.remove(entry)
+            drafts.append(draft_of(entry))
+
+
+def _dominates(draft: _Draft, anchor: Match, explained: set[int], bound: float) -> bool:
+    """`draft` ranks above any draft of `anchor` (score at most `bound`) and makes it redundant."""
+    return (
+        draft.score > bound
+        and explained <= draft.explained
+        and anchor.assignment.unit_id in draft.chain_ids
     )
 
 
