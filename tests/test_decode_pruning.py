@@ -21,7 +21,7 @@ from app.decode.repository import EditionReader
 from app.decode.resolver import (
     Match,
     Resolution,
-    _dominates,
+    _cannot_be_kept,
     _Draft,
     _rank,
     _Resolver,
@@ -131,7 +131,7 @@ def test_a_skip_whose_dominating_draft_is_dropped_is_drafted() -> None:
     k = _draft(["b", "c"], {1, 2}, 0.8)
     d = _draft(["c"], {2}, 0.4)
     skip = _skip("c", {2}, 0.5)
-    assert _dominates(k, skip[0], skip[2], skip[3])
+    assert _cannot_be_kept(skip, [k2, k])  # so it is skipped at first
     asked: list[_Skipped] = []
 
     def draft_of(entry: _Skipped) -> _Draft:
@@ -139,8 +139,20 @@ def test_a_skip_whose_dominating_draft_is_dropped_is_drafted() -> None:
         return d
 
     kept = _settle([k2, k], [skip], draft_of)
+    assert not _cannot_be_kept(skip, [k2])  # K is not kept: the skip does not hold
     assert asked == [skip]
     assert kept == _rank([k2, k, d]) == [k2, d]
+
+
+def test_a_skip_behind_ten_kept_drafts_stays_undrafted() -> None:
+    ahead = [_draft([f"u{n}"], {0}, 0.9) for n in range(10)]
+    skip = _skip("v", {0}, 0.9)  # could at best tie them, and "v" sorts after "u…"
+
+    def draft_of(entry: _Skipped) -> _Draft:
+        raise AssertionError("drafted a hypothesis that the cut leaves out")
+
+    assert _settle(list(ahead), [skip], draft_of) == _rank(ahead)
+    assert not _cannot_be_kept(_skip("a", {0}, 0.9), ahead)  # "a" would sort first
 
 
 def test_a_skip_under_a_kept_dominating_draft_stays_undrafted() -> None:

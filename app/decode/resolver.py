@@ -7,8 +7,9 @@ at the date is climbed, preferring parents that the record itself names.
 A hypothesis explains the anchor and every larger element whose unit lies on
 that chain; larger elements that name some other unit contradict it.
 Hypotheses are scored, near-duplicates dropped, and the rest returned ranked.
-A hypothesis that a better one must make redundant is not even drafted
-(`_kept_drafts`; the kept list is the same, which `_settle` checks).
+A hypothesis that a better one must make redundant, or that ranks below
+MAX_CANDIDATES others, is not even drafted (`_kept_drafts`; the kept list is
+the same, which `_settle` checks).
 
 Scores are in [0, 1]: the share of the elements known to the codebook that
 the chain explains (lowered by 0.9 for each element the codebook does not know
@@ -549,17 +550,20 @@ class _Resolver:
         """`_rank` of every anchor's draft, without drafting those that cannot be kept.
 
         An anchor's climb tells, before its draft, which elements it would explain and so
-        a bound on its score. When a draft already made outscores that bound, explains
-        all of them and has the anchor on its chain, the anchor's own draft would be
-        dropped as redundant: it is left undrafted. That holds if the dominating draft
-        is kept, so every skip is checked against the final kept list; a skip that does
-        not hold is drafted after all and the ranking made again. The kept list is the
-        one ranking every draft would give.
+        a bound on its score, hence the best place it could take in the ranking. When a
+        draft already made must rank before it, explains all of those elements and has
+        the anchor on its chain, the anchor's own draft would be dropped as redundant;
+        when MAX_CANDIDATES drafts must rank before it, it would be cut. Either way it
+        is left undrafted ("Đại đội 3" alone samples 64 readings: most stop here). That
+        holds if those drafts are kept, so every skip is checked against the final kept
+        list; a skip that does not hold is drafted after all and the ranking made again.
+        The kept list is the one ranking every draft would give.
         """
         drafts: list[_Draft] = []
         skipped: list[_Skipped] = []
         known = sum(1 for i in self.targets if self.info[i].known)
         weight = max(UNKNOWN_ELEMENT_WEIGHT ** (len(self.targets) - known), 0.5)
+        entries: list[_Skipped] = []
         for i, pos in anchors:
             anchor = self._match(i, pos)
             path = self._path(anchor)
@@ -569,10 +573,16 @@ class _Resolver:
             }
             # No score can exceed this: every fit and verification weight is at most 1.
             bound = round(len(explained) / known * weight, 3)
-            if self.prune and any(_dominates(d, anchor, explained, bound) for d in drafts):
-                skipped.append((anchor, path, explained, bound))
+            entries.append((anchor, path, explained, bound))
+        if self.prune:
+            # Best possible rank first: the drafts made early are the ones that shut out
+            # the rest. (Any order gives the same kept list.)
+            entries.sort(key=lambda e: (-e[3], -len(e[2]), e[0].assignment.unit_id))
+        for entry in entries:
+            if self.prune and _cannot_be_kept(entry, drafts):
+                skipped.append(entry)
             else:
-                drafts.append(self._draft(anchor, path))
+                drafts.append(self._draft(entry[0], entry[1]))
         return _settle(drafts, skipped, lambda entry: self._draft(entry[0], entry[1]))
 
     def _path(self, anchor: Match) -> list[tuple[str, LinkFact | None]]:
@@ -857,17 +867,13 @@ def _settle(
 ) -> list[_Draft]:
     """`_rank` of `drafts`, after drafting every skipped anchor the kept list does not cover.
 
-    A skip holds when a kept draft dominates it, or MAX_CANDIDATES kept drafts outscore
-    its bound; then the anchor's draft would not be kept, and the list is the same.
+    A skip holds when, in the kept list, a draft ranked before it makes it redundant or
+    MAX_CANDIDATES drafts rank before it: then its draft would not be kept either, and
+    the list is the same.
     """
     while True:
         kept = _rank(drafts)
-        wrong = [
-            s
-            for s in skipped
-            if not any(_dominates(k, s[0], s[2], s[3]) for k in kept)
-            and sum(1 for k in kept if k.score > s[3]) < MAX_CANDIDATES
-        ]
+        wrong = [entry for entry in skipped if not _cannot_be_kept(entry, kept)]
         if not wrong:
             return kept
         for entry in wrong:
@@ -875,12 +881,15 @@ def _settle(
             drafts.append(draft_of(entry))
 
 
-def _dominates(draft: _Draft, anchor: Match, explained: set[int], bound: float) -> bool:
-    """`draft` ranks above any draft of `anchor` (score at most `bound`) and makes it redundant."""
-    return (
-        draft.score > bound
-        and explained <= draft.explained
-        and anchor.assignment.unit_id in draft.chain_ids
+def _cannot_be_kept(entry: _Skipped, ahead: list[_Draft]) -> bool:
+    """With the drafts `ahead` kept, the skipped anchor's draft would be dropped or cut."""
+    anchor, _, explained, bound = entry
+    uid = anchor.assignment.unit_id
+    # The best rank key its draft could have: score at most `bound`, `explained` exactly.
+    best = (-bound, -len(explained), uid)
+    before = [d for d in ahead if (-d.score, -len(d.explained), d.units[0].id) < best]
+    return len(before) >= MAX_CANDIDATES or any(
+        explained <= d.explained and uid in d.chain_ids for d in before
     )
 
 
