@@ -571,8 +571,26 @@ class _Resolver:
             explained = {anchor.element} | {
                 t for t in self.targets if t != i and not ids.isdisjoint(self.info[t].by_unit)
             }
-            # No score can exceed this: every fit and verification weight is at most 1.
-            bound = round(len(explained) / known * weight, 3)
+            coverage = len(explained) / known * weight
+            if len(explained) == 1:
+                # It explains its own element only: its score is known exactly (one fit
+                # and one verification weight; larger known elements contradict it unless
+                # they are anachronisms), as `_draft` works it out.
+                fit_w = FIT_WEIGHT[anchor.fit] * (
+                    SUFFIX_FALLBACK_WEIGHT if anchor.by_fallback else 1.0
+                )
+                ver_w = VERIFICATION_WEIGHT.get(anchor.assignment.verification, 0.5)
+                contradictions = sum(
+                    1
+                    for t in self.targets
+                    if t > i
+                    and self.info[t].known
+                    and (self.when is None or self._anachronism(t) is None)
+                )
+                bound = round(coverage * fit_w * ver_w * (0.5**contradictions), 3)
+            else:
+                # No score can exceed this: every fit and verification weight is at most 1.
+                bound = round(coverage, 3)
             entries.append((anchor, path, explained, bound))
         if self.prune:
             # Best possible rank first: the drafts made early are the ones that shut out
