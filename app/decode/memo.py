@@ -104,6 +104,10 @@ class RecordingReader:
             self._note(link.validity)
         return links
 
+    def ancestors(self, unit_id: str) -> set[str]:
+        # Every period at once: what is above a unit at some time depends on no date.
+        return self.inner.ancestors(unit_id)
+
     def areas(self, unit_id: str) -> list[AreaFact]:
         areas = self.inner.areas(unit_id)
         for area in areas:

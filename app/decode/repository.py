@@ -299,7 +299,8 @@ class EditionReader:
                 for fact in self._by_key[key]:
                     index.setdefault(fact.unit_id, []).append(fact)
                 self._key_index[key] = index
-            return [f for uid in sorted(set(unit_ids)) for f in index.get(uid, ())]
+            # The few units that hold the key, found by a set intersection (in C).
+            return [f for uid in sorted(index.keys() & set(unit_ids)) for f in index[uid]]
         per_unit = self._by_key_unit.setdefault(key, {})
         asked = self._asked.setdefault(key, set())
         missing = sorted(set(unit_ids) - asked)
@@ -418,6 +419,17 @@ class EditionReader:
             return found
 
         cache.update(self._run(load))
+
+    def ancestors(self, unit_id: str) -> set[str]:
+        """`unit_id` and every unit above it through links of any period (no date in it)."""
+        found = {unit_id}
+        stack = [unit_id]
+        while stack:
+            for link in self.parents(stack.pop()):
+                if link.parent_id not in found:
+                    found.add(link.parent_id)
+                    stack.append(link.parent_id)
+        return found
 
     def parents(self, unit_id: str) -> list[LinkFact]:
         """Links from `unit_id` up to its parents, over all periods."""

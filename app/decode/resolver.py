@@ -564,13 +564,21 @@ class _Resolver:
         known = sum(1 for i in self.targets if self.info[i].known)
         weight = max(UNKNOWN_ELEMENT_WEIGHT ** (len(self.targets) - known), 0.5)
         entries: list[_Skipped] = []
+        others = {i: [self.info[t].by_unit for t in self.targets if t != i] for i in self.targets}
         for i, pos in anchors:
             anchor = self._match(i, pos)
-            path = self._path(anchor)
-            ids = {uid for uid, _ in path}
-            explained = {anchor.element} | {
-                t for t in self.targets if t != i and not ids.isdisjoint(self.info[t].by_unit)
-            }
+            path: list[tuple[str, LinkFact | None]] | None = None
+            above = self.reader.ancestors(anchor.assignment.unit_id) if self.prune else set()
+            if above and all(above.isdisjoint(by_unit) for by_unit in others[i]):
+                # Nothing the record names is above it at any time: it explains only its
+                # own element, whatever its chain; climb it only if it is drafted.
+                explained = {i}
+            else:
+                path = self._path(anchor)
+                ids = {uid for uid, _ in path}
+                explained = {anchor.element} | {
+                    t for t in self.targets if t != i and not ids.isdisjoint(self.info[t].by_unit)
+                }
             coverage = len(explained) / known * weight
             if len(explained) == 1:
                 # It explains its own element only: its score is known exactly (one fit
@@ -600,8 +608,12 @@ class _Resolver:
             if self.prune and _cannot_be_kept(entry, drafts):
                 skipped.append(entry)
             else:
-                drafts.append(self._draft(entry[0], entry[1]))
-        return _settle(drafts, skipped, lambda entry: self._draft(entry[0], entry[1]))
+                drafts.append(self._draft_entry(entry))
+        return _settle(drafts, skipped, self._draft_entry)
+
+    def _draft_entry(self, entry: _Skipped) -> _Draft:
+        anchor, path, _, _ = entry
+        return self._draft(anchor, path if path is not None else self._path(anchor))
 
     def _path(self, anchor: Match) -> list[tuple[str, LinkFact | None]]:
         preferred = self._units_named_elsewhere(anchor.element)
@@ -877,7 +889,7 @@ def _too_many(target: _Target) -> Notice:
 
 
 # An anchor left undrafted: the anchor, its climb, the elements it explains, its score bound.
-_Skipped = tuple[Match, list[tuple[str, LinkFact | None]], set[int], float]
+_Skipped = tuple[Match, list[tuple[str, LinkFact | None]] | None, set[int], float]
 
 
 def _settle(
