@@ -330,9 +330,11 @@ class _Draft:
     reasons: list[Pending]
     warnings: list[Pending]
     chain_ids: frozenset[str] = field(init=False)
+    rank_key: tuple[float, int, str] = field(init=False)  # its place in `_rank`'s order
 
     def __post_init__(self) -> None:
         self.chain_ids = frozenset(u.id for u in self.units)
+        self.rank_key = (-self.score, -len(self.explained), self.units[0].id)
 
 
 @dataclass(slots=True)
@@ -917,14 +919,14 @@ def _cannot_be_kept(entry: _Skipped, ahead: list[_Draft]) -> bool:
     uid = anchor.assignment.unit_id
     # The best rank key its draft could have: score at most `bound`, `explained` exactly.
     best = (-bound, -len(explained), uid)
-    before = [d for d in ahead if (-d.score, -len(d.explained), d.units[0].id) < best]
+    before = [d for d in ahead if d.rank_key < best]
     return len(before) >= MAX_CANDIDATES or any(
         explained <= d.explained and uid in d.chain_ids for d in before
     )
 
 
 def _rank(drafts: list[_Draft]) -> list[_Draft]:
-    ordered = sorted(drafts, key=lambda d: (-d.score, -len(d.explained), d.units[0].id))
+    ordered = sorted(drafts, key=lambda d: d.rank_key)
     kept: list[_Draft] = []
     for draft in ordered:
         anchor = draft.units[0].id
