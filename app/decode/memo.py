@@ -76,12 +76,6 @@ class RecordingReader:
             self._note(fact.validity)
         return facts
 
-    def descendant_links(self, root: str, limit: int) -> list[LinkFact] | None:
-        links = self.inner.descendant_links(root, limit)
-        for link in links or ():
-            self._note(link.validity)
-        return links
-
     def subtree(self, root: str, limit: int) -> Subtree | None:
         subtree = self.inner.subtree(root, limit)
         if subtree is not None:

@@ -353,6 +353,7 @@ class _Resolver:
     _notices: list[Notice] = field(default_factory=list)
     prune: bool = True  # skip drafts that cannot be kept (False: draft every anchor, for tests)
     drafted: int = 0  # drafts made
+    _known: tuple[int, float] | None = None  # known elements, and the unknown ones' weight
 
     def run(self) -> Resolution:
         elements = self.parse.elements
@@ -563,8 +564,6 @@ class _Resolver:
         """
         drafts: list[_Draft] = []
         skipped: list[_Skipped] = []
-        known = sum(1 for i in self.targets if self.info[i].known)
-        weight = max(UNKNOWN_ELEMENT_WEIGHT ** (len(self.targets) - known), 0.5)
         entries: list[_Skipped] = []
         others = {i: [self.info[t].by_unit for t in self.targets if t != i] for i in self.targets}
         for i, pos in anchors:
@@ -581,15 +580,11 @@ class _Resolver:
                 explained = {anchor.element} | {
                     t for t in self.targets if t != i and not ids.isdisjoint(self.info[t].by_unit)
                 }
-            coverage = len(explained) / known * weight
+            coverage = self._coverage(len(explained))
             if len(explained) == 1:
                 # It explains its own element only: its score is known exactly (one fit
                 # and one verification weight; larger known elements contradict it unless
                 # they are anachronisms), as `_draft` works it out.
-                fit_w = FIT_WEIGHT[anchor.fit] * (
-                    SUFFIX_FALLBACK_WEIGHT if anchor.by_fallback else 1.0
-                )
-                ver_w = VERIFICATION_WEIGHT.get(anchor.assignment.verification, 0.5)
                 contradictions = sum(
                     1
                     for t in self.targets
@@ -597,7 +592,9 @@ class _Resolver:
                     and self.info[t].known
                     and (self.when is None or self._anachronism(t) is None)
                 )
-                bound = round(coverage * fit_w * ver_w * (0.5**contradictions), 3)
+                bound = _score(
+                    coverage, [_fit_weight(anchor)], [_verification_weight(anchor)], contradictions
+                )
             else:
                 # No score can exceed this: every fit and verification weight is at most 1.
                 bound = round(coverage, 3)
@@ -612,6 +609,15 @@ class _Resolver:
             else:
                 drafts.append(self._draft_entry(entry))
         return _settle(drafts, skipped, self._draft_entry)
+
+    def _coverage(self, explained: int) -> float:
+        """The share of known elements explained; unknown elements (most companies) weigh
+        it down a little, to at most half."""
+        if self._known is None:
+            known = sum(1 for i in self.targets if self.info[i].known)
+            self._known = (known, max(UNKNOWN_ELEMENT_WEIGHT ** (len(self.targets) - known), 0.5))
+        known, weight = self._known
+        return explained / known * weight
 
     def _draft_entry(self, entry: _Skipped) -> _Draft:
         anchor, path, _, _ = entry
@@ -677,9 +683,8 @@ class _Resolver:
                 break
             units.append(unit)
             for m in on_chain.get(uid, ()):
-                weight = FIT_WEIGHT[m.fit] * (SUFFIX_FALLBACK_WEIGHT if m.by_fallback else 1.0)
-                weights_fit.append(weight)
-                weights_ver.append(VERIFICATION_WEIGHT.get(m.assignment.verification, 0.5))
+                weights_fit.append(_fit_weight(m))
+                weights_ver.append(_verification_weight(m))
             if link is not None and depth < top_needed:
                 # Links between explained elements carry the answer; weigh them too.
                 parent_fit = link.validity.fit(self.when)
@@ -688,13 +693,8 @@ class _Resolver:
 
         # Elements the codebook knows but this chain does not explain weigh fully; elements
         # the codebook does not know at all (most companies) only lower the score a little.
-        known = sum(1 for i in self.targets if self.info[i].known)
-        unknown = len(self.targets) - known
-        coverage = len(explained) / known * max(UNKNOWN_ELEMENT_WEIGHT**unknown, 0.5)
-        fit_w = sum(weights_fit) / len(weights_fit)
-        ver_w = sum(weights_ver) / len(weights_ver)
         contradictions = sum(1 for u in unresolved if u.reason == "contradicts_chain")
-        score = round(coverage * fit_w * ver_w * (0.5**contradictions), 3)
+        score = _score(self._coverage(len(explained)), weights_fit, weights_ver, contradictions)
         min_fit = min((m.fit for ms in on_chain.values() for m in ms), key=FIT_WEIGHT.__getitem__)
         return _Draft(
             score=score,
@@ -888,6 +888,23 @@ def _too_many(target: _Target) -> Notice:
         "under the larger units the record names (at this date).",
         target.element.span,
     )
+
+
+def _fit_weight(m: Match) -> float:
+    return FIT_WEIGHT[m.fit] * (SUFFIX_FALLBACK_WEIGHT if m.by_fallback else 1.0)
+
+
+def _verification_weight(m: Match) -> float:
+    return VERIFICATION_WEIGHT.get(m.assignment.verification, 0.5)
+
+
+def _score(
+    coverage: float, weights_fit: list[float], weights_ver: list[float], contradictions: int
+) -> float:
+    """Coverage × mean fit weight × mean verification weight, halved per contradiction."""
+    fit_w = sum(weights_fit) / len(weights_fit)
+    ver_w = sum(weights_ver) / len(weights_ver)
+    return round(coverage * fit_w * ver_w * (0.5**contradictions), 3)
 
 
 # An anchor left undrafted: the anchor, its climb, the elements it explains, its score bound.
