@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,8 +114,6 @@ class Context:
         facts of a national codebook over and over (gc.freeze): those walks were the
         slowest requests. Returns the warmed reader (None: nothing is published yet).
         """
-        import gc
-
         try:
             with self.session() as session:
                 edition = resolve_edition(session, None)

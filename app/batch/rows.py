@@ -89,6 +89,11 @@ def signature(parsed: ParseResult) -> Hashable:
     return (keys, tuple(w.code for w in parsed.warnings))
 
 
+def _repaired(text: str) -> str:
+    """`text` with TCVN3/VNI legacy encoding turned into Unicode (ASCII needs nothing)."""
+    return text if text.isascii() else repair_legacy(text)[0]
+
+
 @dataclass(slots=True)
 class _Text:
     signature: Hashable | None
@@ -102,8 +107,8 @@ class RowDecoder:
     def shared(cls, context: Context, edition: Edition) -> RowDecoder:
         """The decoder kept with the edition's reader, so that batch after batch reuses it."""
         reader = context.reader(edition)
-        found: RowDecoder | None = getattr(reader, "rows", None)
-        if found is None or found.reader is not reader:
+        found: RowDecoder | None = reader.rows
+        if found is None:
             found = cls(context, edition)
             reader.rows = found
         return found
@@ -130,7 +135,7 @@ class RowDecoder:
             self._parses.clear()
         try:
             check_text(text)
-            repaired, _ = repair_legacy(text) if not text.isascii() else (text, None)
+            repaired = _repaired(text)
             folded = fold_for_parsing(repaired).text
             found = self._folded.get(folded)
             if found is None:
@@ -147,8 +152,9 @@ class RowDecoder:
         """The parse of `entry`'s signature (again, if another thread emptied the caches)."""
         parsed = self._parses.get(entry.signature)
         if parsed is None:
-            repaired, _ = repair_legacy(text) if not text.isascii() else (text, None)
-            parsed = self._parses.setdefault(entry.signature, parse(repaired, remember=False))
+            parsed = self._parses.setdefault(
+                entry.signature, parse(_repaired(text), remember=False)
+            )
         return parsed
 
     def _date(self, date: str) -> DateRange | PhienhieuError | None:
