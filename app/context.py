@@ -137,7 +137,14 @@ class Context:
         if self.engine.dialect.name != "postgresql":
             return  # SQLite plans from its indexes alone
         with self.engine.begin() as conn:  # committed: a rolled-back ANALYZE keeps nothing
-            for table in ("unit_revision", "assignment", "parent_link", "area", "source"):
+            for table in (
+                "unit_revision",
+                "assignment",
+                "assignment_search",  # distinct codes (migration 0008)
+                "parent_link",
+                "area",
+                "source",
+            ):
                 conn.exec_driver_sql(f"ANALYZE {table}")
 
     def close(self) -> None:

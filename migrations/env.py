@@ -13,13 +13,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# PostgreSQL's table of distinct codes for search (raw SQL in 0008_distinct_code_search).
+POSTGRESQL_ONLY_TABLES = frozenset({"assignment_search"})
+
+
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Leave out of `alembic check` what the models cannot declare: SQLite's FTS5 search tables
-    (raw SQL in 0003_search) and PostgreSQL's indexes in collation "C" (0006_listing_order)."""
+    (raw SQL in 0003_search), PostgreSQL's indexes in collation "C" (0006_listing_order) and
+    its table of distinct codes (0008_distinct_code_search)."""
     if name is None:
         return True
     if type_ == "table":
-        return not name.startswith("fts_")
+        return not name.startswith("fts_") and name not in POSTGRESQL_ONLY_TABLES
     return not (type_ == "index" and name.endswith("_collate_c"))
 
 

@@ -46,6 +46,10 @@ from codebook.store import visible
 
 MAX_DEPTH: Final = 16  # deepest chain of parent links followed (a guard against cycles)
 
+# PostgreSQL: every folded code of the assignments once, kept by triggers (raw SQL in
+# migration 0008_distinct_code_search; the models cannot declare a table for one engine).
+CODES: Final = table("assignment_search", column("search", Text))
+
 # Match classes of a search, best first.
 EXACT, PREFIX, CONTAINS, FUZZY = 0, 1, 2, 3
 MATCH_KINDS: Final = ("exact", "prefix", "contains", "fuzzy")
@@ -278,11 +282,17 @@ def match_class(search: Any) -> Any:
     )
 
 
+def _matches(search: Any, fuzzy: bool) -> ColumnElement[bool]:
+    """PostgreSQL: `search` contains :q, or (fuzzy) is similar enough to it (pg_trgm `%`)."""
+    contains: ColumnElement[bool] = search.like(p("q_any", Text))
+    return or_(contains, search.op("%")(p("q", Text))) if fuzzy else contains
+
+
 def search_condition(model: Any, fuzzy: bool, engine: str, indexed: bool) -> ColumnElement[bool]:
     """Rows of `model` whose search text contains :q, or (fuzzy) is similar enough to it."""
-    contains = model.search.like(p("q_any", Text))
     if engine == "postgresql":
-        return or_(contains, model.search.op("%")(p("q", Text))) if fuzzy else contains
+        return _matches(model.search, fuzzy)
+    contains = model.search.like(p("q_any", Text))
     if fuzzy:
         condition = or_(contains, func.similarity(model.search, p("q", Text)) >= FUZZY_THRESHOLD)
     else:
@@ -290,6 +300,21 @@ def search_condition(model: Any, fuzzy: bool, engine: str, indexed: bool) -> Col
     if indexed:  # FTS5 can narrow: the query has a trigram, or fuzzy trigrams are asked for
         condition = and_(model.id.in_(fts_rows(model, f"fts_{model.__tablename__}")), condition)
     return condition
+
+
+def code_condition(fuzzy: bool, engine: str, indexed: bool) -> ColumnElement[bool]:
+    """Assignments whose code contains :q, or (fuzzy) is similar enough to it.
+
+    PostgreSQL matches the distinct codes (CODES), each once, and takes the assignments
+    holding a matching one by equality: a code shared by thousands of units is compared
+    once, not once per unit. The same rows as search_condition(Assignment, …).
+    """
+    a = Assignment
+    if engine != "postgresql":
+        return search_condition(a, fuzzy, engine, indexed)
+    matching = select(binary(CODES.c.search, engine)).where(_matches(CODES.c.search, fuzzy))
+    held: ColumnElement[bool] = binary(a.search, engine).in_(matching)
+    return held
 
 
 def params_for_search(q: str, fuzzy: bool, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -327,7 +352,7 @@ def search_hits(fuzzy: bool, engine: str, keys: bool, indexed: bool) -> Any:
             rev.unit_id, rev.name.label("matched"), rev.search, literal(0).label("by_key")
         ).where(seen(rev), search_condition(rev, fuzzy, engine, indexed)),
         select(a.unit_id, a.code.label("matched"), a.search, literal(0).label("by_key")).where(
-            seen(a), search_condition(a, fuzzy, engine, indexed)
+            seen(a), code_condition(fuzzy, engine, indexed)
         ),
     ]
     if keys:
