@@ -282,9 +282,18 @@ def match_class(search: Any) -> Any:
     )
 
 
-def _matches(search: Any, fuzzy: bool) -> ColumnElement[bool]:
-    """PostgreSQL: `search` contains :q, or (fuzzy) is similar enough to it (pg_trgm `%`)."""
+def _matches(search: Any, fuzzy: bool, *, tail_first: bool = False) -> ColumnElement[bool]:
+    """PostgreSQL: `search` contains :q, or (fuzzy) is similar enough to it (pg_trgm `%`).
+
+    `tail_first`, for a GIN index: "contains the query's last word" first, then "contains
+    the query". GIN walks the rows of its first condition and skips through the others';
+    the last word of a designation ("hom thu 9148", "su doan 9") is most often its rarest
+    part, and the whole query alone walked every code holding "hom" and "thu" (10 ms, not
+    3). Implied by the second condition, it changes no result.
+    """
     contains: ColumnElement[bool] = search.like(p("q_any", Text))
+    if tail_first:
+        contains = and_(search.like(p("q_tail", Text)), contains)
     return or_(contains, search.op("%")(p("q", Text))) if fuzzy else contains
 
 
@@ -312,15 +321,20 @@ def code_condition(fuzzy: bool, engine: str, indexed: bool) -> ColumnElement[boo
     a = Assignment
     if engine != "postgresql":
         return search_condition(a, fuzzy, engine, indexed)
-    matching = select(binary(CODES.c.search, engine)).where(_matches(CODES.c.search, fuzzy))
+    matching = select(binary(CODES.c.search, engine)).where(
+        _matches(CODES.c.search, fuzzy, tail_first=True)
+    )
     held: ColumnElement[bool] = binary(a.search, engine).in_(matching)
     return held
 
 
 def params_for_search(q: str, fuzzy: bool, keys: tuple[str, ...]) -> dict[str, Any]:
     query = fts_query(q, fuzzy)
+    tail = q.rsplit(" ", 1)[-1]
     return {
         "q": q,
+        # a trigram index needs three characters; else the whole query again (see _matches)
+        "q_tail": "%" + (tail if len(tail) >= 3 else q) + "%",
         "q_start": q + "%",
         "q_word": "% " + q + "%",
         "q_any": "%" + q + "%",
