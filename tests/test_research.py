@@ -144,6 +144,7 @@ def test_search_ranking(client: TestClient, case: dict[str, Any]) -> None:
     got = [[row["id"], row["match"]["kind"]] for row in body["units"]]
     if "all" in case:
         assert got == case["all"]
+        assert body["count"] == len(got)  # also when nothing matched: an empty page counts 0
     else:
         assert got[: len(case["top"])] == case["top"]
     order = ["exact", "prefix", "contains", "fuzzy"]

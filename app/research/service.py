@@ -164,8 +164,9 @@ def page_and_summary(
 
     With facets: one statement counts and facets, another pages (none when nothing matched).
     A search without facets: one statement pages and counts (the search's index is read
-    once), and a second counts only after an empty page. Other listings count apart: a
-    window count over a wide listing (all units) costs more than counting it again.
+    once), and a second counts only after an empty page that is not the first (an empty
+    first page counts none). Other listings count apart: a window count over a wide listing
+    (all units) costs more than counting it again.
     """
     if query.facets or not bound.listing.searching:
         summary = queries.summarise(session, bound, query.facets)
@@ -175,7 +176,7 @@ def page_and_summary(
         return summary, found, token
     found, token, total = counted_page(session, bound, query.paging)
     if total is None:
-        total = queries.summarise(session, bound, ()).count
+        total = queries.summarise(session, bound, ()).count if query.paging.next else 0
     return Summary(total, {}), found, token
 
 
