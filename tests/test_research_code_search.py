@@ -123,3 +123,15 @@ def test_upgrade_fills_and_downgrade_removes(fresh_context: Context) -> None:
     else:  # SQLite's search narrows by FTS5: nothing to keep there
         assert "assignment_search" not in inspect(engine).get_table_names()
     assert _found(fresh_context, "doan") == before
+
+
+def test_search_is_planned_with_its_values(sample_context: Context) -> None:
+    """PostgreSQL: a search's statements get plans for their own values, never a generic plan of
+    a prepared statement (which joined back every assignment: 290 ms instead of 12)."""
+    with sample_context.session() as session:
+        edition = resolve_edition(session, None)
+        service.search_units(session, edition, "su doan 9")
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        mode = session.execute(text("SELECT current_setting('plan_cache_mode')")).scalar_one()
+    assert mode == "force_custom_plan"

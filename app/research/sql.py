@@ -237,7 +237,11 @@ def prepare(session: Session, *, search: bool = False) -> None:
     PostgreSQL, in one round trip: no JIT and no parallel workers (these queries run in
     milliseconds; the planner's cost guesses for date conditions are high enough to start
     JIT compiling or parallel workers, whose start-up costs more than the query, and more
-    still on a busy machine); for a search, pg_trgm's threshold for its `%` operator.
+    still on a busy machine); for a search, pg_trgm's threshold for its `%` operator, and
+    plans made for the query's own text. A search matches from no code to every code: a
+    plan for unknown values (which PostgreSQL may keep for a statement the driver has
+    prepared) guesses 8,000 codes, hashes all 1,000,000 assignments to join them, and
+    answers "Su doan 91007" in 290 ms instead of 12.
     SQLite, for a search: pg_trgm's `similarity` as a Python function.
     """
     if dialect(session) == "sqlite":
@@ -250,6 +254,7 @@ def prepare(session: Session, *, search: bool = False) -> None:
     ]
     if search:
         settings.append(f"set_config('pg_trgm.similarity_threshold', '{FUZZY_THRESHOLD}', true)")
+        settings.append("set_config('plan_cache_mode', 'force_custom_plan', true)")
     session.execute(text(f"SELECT {', '.join(settings)}"))
 
 
