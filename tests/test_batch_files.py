@@ -240,6 +240,21 @@ def test_two_workers_write_what_one_writes(sample_context: Context, tmp_path: Pa
     assert one.read_bytes() == two.read_bytes()
 
 
+def test_a_failing_worker_fails_the_list_and_writes_nothing(
+    sample_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Worker processes are forked from this one, so they inherit the broken decoder.
+    def broken(self: RowDecoder, pairs: Any) -> None:
+        raise PhienhieuError("The codebook cannot be read.", detail_vi="Không đọc được bộ mã.")
+
+    monkeypatch.setattr(RowDecoder, "warm", broken)
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
+    with pytest.raises(PhienhieuError, match="cannot be read"):
+        decode_table(sample_context, source, out, workers=2)
+    assert list(tmp_path.iterdir()) == [source]
+
+
 def test_decode_file_in_memory(sample_context: Context) -> None:
     content = _csv([HEADER, *_rows()], ";").encode("utf-8-sig")
     with sample_context.session() as session:
