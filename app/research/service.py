@@ -131,10 +131,11 @@ def _page_sources(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def page(session: Session, bound: Bound, paging: Paging) -> tuple[list[Any], str | None]:
     """The rows of one page and the token of the next (None on the last page)."""
     sort = bound.listing.sort
-    statement = bound.listing.ordered().limit(paging.size + 1)
+    statement = bound.listing.first_page(counted=False)
     if paging.next:
         statement = statement.where(sort.after(sort.read_token(paging.next)))
-    found = list(session.execute(statement, bound.params).all())
+    values = {**bound.params, queries.PAGE_LIMIT: paging.size + 1}
+    found = list(session.execute(statement, values).all())
     more = len(found) > paging.size
     found = found[: paging.size]
     return found, sort.token(found[-1]) if more and found else None
@@ -146,11 +147,12 @@ def counted_page(
     """A page, its next token, and the count of all rows, in one statement (None: an empty
     page cannot say how many rows there are)."""
     sort = bound.listing.sort
-    rows, adapt = bound.listing.counted()
-    statement = select(rows).order_by(*(adapt(c) for c in sort.order_by()))
+    statement = bound.listing.first_page(counted=True)
     if paging.next:
+        _, adapt = bound.listing.counted()
         statement = statement.where(adapt(sort.after(sort.read_token(paging.next))))
-    found = list(session.execute(statement.limit(paging.size + 1), bound.params).all())
+    values = {**bound.params, queries.PAGE_LIMIT: paging.size + 1}
+    found = list(session.execute(statement, values).all())
     more = len(found) > paging.size
     found = found[: paging.size]
     token = sort.token(found[-1]) if more and found else None
