@@ -506,35 +506,45 @@ class _Resolver:
         Anchors of one element prefer the same parents, so they share one memo.
         """
         memo = self._climbs.setdefault(element, {})
+        return self._best(unit_id, frozenset({unit_id}), preferred, memo)[1]
 
-        def best(uid: str, seen: frozenset[str]) -> tuple[int, list[tuple[str, LinkFact | None]]]:
-            if uid in memo:
-                return memo[uid]
-            hits = int(uid in preferred)
-            options: list[tuple[tuple[int, float, float, str], int, list[Any]]] = []
-            if len(seen) < MAX_DEPTH:
-                for link in self.reader.parents(uid):
-                    fit = link.validity.fit(self.when)
-                    if fit is Fit.OUTSIDE or link.parent_id in seen:
-                        continue
-                    above_hits, above = best(link.parent_id, seen | {link.parent_id})
-                    rank = (
-                        above_hits,
-                        FIT_WEIGHT[fit],
-                        VERIFICATION_WEIGHT.get(link.verification, 0.5),
-                        link.parent_id,
-                    )
-                    options.append((rank, above_hits, [(uid, link), *above]))
-            if not options:
-                result: tuple[int, list[tuple[str, LinkFact | None]]] = (hits, [(uid, None)])
-            else:
-                options.sort(key=lambda o: (o[0][0], o[0][1], o[0][2]), reverse=True)
-                top = options[0]
-                result = (hits + top[1], top[2])
-            memo[uid] = result
-            return result
-
-        return best(unit_id, frozenset({unit_id}))[1]
+    def _best(
+        self,
+        uid: str,
+        seen: frozenset[str],
+        preferred: set[str],
+        memo: dict[str, tuple[int, list[tuple[str, LinkFact | None]]]],
+    ) -> tuple[int, list[tuple[str, LinkFact | None]]]:
+        """(named units on it, the chain) of the best climb from `uid` (a method, not a
+        closure: a recursive closure is a reference cycle that kept every resolver alive
+        until the garbage collector came by)."""
+        if uid in memo:
+            return memo[uid]
+        hits = int(uid in preferred)
+        options: list[tuple[tuple[int, float, float, str], int, list[Any]]] = []
+        if len(seen) < MAX_DEPTH:
+            for link in self.reader.parents(uid):
+                fit = link.validity.fit(self.when)
+                if fit is Fit.OUTSIDE or link.parent_id in seen:
+                    continue
+                above_hits, above = self._best(
+                    link.parent_id, seen | {link.parent_id}, preferred, memo
+                )
+                rank = (
+                    above_hits,
+                    FIT_WEIGHT[fit],
+                    VERIFICATION_WEIGHT.get(link.verification, 0.5),
+                    link.parent_id,
+                )
+                options.append((rank, above_hits, [(uid, link), *above]))
+        if not options:
+            result: tuple[int, list[tuple[str, LinkFact | None]]] = (hits, [(uid, None)])
+        else:
+            options.sort(key=lambda o: (o[0][0], o[0][1], o[0][2]), reverse=True)
+            top = options[0]
+            result = (hits + top[1], top[2])
+        memo[uid] = result
+        return result
 
     def _anachronism(self, index: int) -> Match | None:
         """The first reading of element `index` whose unit did not exist at the date."""
