@@ -231,13 +231,19 @@ def test_unresolved_codes_are_counted_for_curators(sample_context: Context, tmp_
 
 
 def test_two_workers_write_what_one_writes(sample_context: Context, tmp_path: Path) -> None:
+    # Formula-like cells, a short row and unresolved codes, as well as the golden rows.
+    extra = [[case["in"], "x", "KBM", "1968"] for case in NEUTRALIZE] + [["7", "y", "Kbm"]]
     source = tmp_path / "in.csv"
-    source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
+    source.write_text(_csv([HEADER, *((_rows() + extra) * 30)], ","), "utf-8")
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
-    decode_table(sample_context, source, one, workers=1)
+    alone = decode_table(sample_context, source, one, workers=1)
     summary = decode_table(sample_context, source, two, workers=2)
     assert summary.workers == 2
     assert one.read_bytes() == two.read_bytes()
+    assert summary.statuses == alone.statuses
+    assert summary.statuses["unresolved"] >= len(extra) * 30
+    assert summary.top_unresolved() == alone.top_unresolved()
+    assert summary.top_unresolved()[0][0] == "KBM"  # as first written
 
 
 def test_a_failing_worker_fails_the_list_and_writes_nothing(

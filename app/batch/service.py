@@ -11,6 +11,7 @@ caches. Nothing is half-written: the output appears only when complete.
 from __future__ import annotations
 
 import collections
+import csv
 import json
 import multiprocessing
 import os
@@ -197,13 +198,70 @@ class TableSummary:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class _CsvJob:
+    """How to turn a CSV row into its output line: the columns to decode, the delimiter."""
+
+    designation: int
+    date: int | None
+    delimiter: str
+
+    def pairs(self, rows: Sequence[list[str]]) -> list[tuple[str, str]]:
+        d, t = self.designation, self.date
+        return [(r[d], r[t] if t is not None else "") for r in rows]
+
+
+# A chunk of CSV rows rendered: each row's output line, the count per status, and the
+# positions of the unresolved rows (for the curators' to-do list).
+Rendered = tuple[list[str], collections.Counter[str], list[int]]
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+class _LastLine:
+    """A file for csv.writer that keeps only the line last written."""
+
+    __slots__ = ("text",)
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
+
+
+def _render(decoder: RowDecoder, rows: Sequence[list[str]], job: _CsvJob) -> Rendered:
+    """Each row with its decode columns, as CSV lines, its cells neutralised for Excel."""
+    pairs = job.pairs(rows)
+    decoder.warm(pairs)
+    cells = decoder.cells
+    last = _LastLine()
+    writer = csv.writer(last, delimiter=job.delimiter, lineterminator="\r\n")
+    lines: list[str] = []
+    statuses: collections.Counter[str] = collections.Counter()
+    unresolved: list[int] = []
+    for index, (row, (text, date)) in enumerate(zip(rows, pairs, strict=True)):
+        row_cells = cells(text, date)
+        for value in row:
+            if value[:1] in _FORMULA_START:
+                row = [neutralize(c) for c in row]
+                break
+        writer.writerow([*row, *row_cells])
+        lines.append(last.text)
+        statuses[row_cells[0]] += 1
+        if row_cells[0] == "unresolved":
+            unresolved.append(index)
+    return lines, statuses, unresolved
+
+
 class _Decoder:
-    """Decode columns for chunks of (designation, date) pairs, here or in worker processes.
+    """Decodes chunks of rows, here or in worker processes.
 
     With workers, each row goes to the worker its designation's numbers choose
     ("C3, D4, E9068" and "Đại đội 3, Tiểu đoàn 4, Trung đoàn 9068" alike): texts that
     ask the codebook the same question meet in one worker, so each question is parsed
-    and resolved once, not once per worker. Results come back in input order.
+    and resolved once, not once per worker. CSV rows are written out by the workers too;
+    the parent only reads, routes and writes lines. Results come back in input order.
     """
 
     def __init__(self, context: Context, edition: Edition, workers: int) -> None:
@@ -224,11 +282,41 @@ class _Decoder:
                 yield payload, [cells(t, d) for t, d in pairs]
             return
         assert self._pool is not None
-        yield from self._pool.run(chunks)
+        items = ((p, [t for t, _ in pairs], pairs) for p, pairs in chunks)
+        for payload, routes, parts in self._pool.run(items, None):
+            yield payload, _merged(routes, parts)
+
+    def render(
+        self, chunks: Iterable[list[list[str]]], job: _CsvJob
+    ) -> Iterator[tuple[list[list[str]], Rendered]]:
+        """Chunks of CSV rows in; each with its rendering (`_render`) out, in order."""
+        if self._local is not None:
+            for rows in chunks:
+                yield rows, _render(self._local, rows, job)
+            return
+        assert self._pool is not None
+        texts = ((rows, [r[job.designation] for r in rows], rows) for rows in chunks)
+        for rows, routes, parts in self._pool.run(texts, job):
+            lines = _merged(routes, [part[0] for part in parts])
+            statuses: collections.Counter[str] = collections.Counter()
+            places: list[list[int]] = [[] for _ in parts]
+            for index, worker in enumerate(routes):
+                places[worker].append(index)
+            unresolved: list[int] = []
+            for worker, (_, counts, found) in enumerate(parts):
+                statuses.update(counts)
+                unresolved.extend(places[worker][i] for i in found)
+            yield rows, (lines, statuses, sorted(unresolved))
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+
+
+def _merged(routes: list[int], parts: list[list[T]]) -> list[T]:
+    """Each worker's results, in order, back into the order of the rows they came from."""
+    results = [iter(part) for part in parts]
+    return [next(results[worker]) for worker in routes]
 
 
 _NUMBERS = re.compile(r"\d+")
@@ -266,22 +354,25 @@ class _Pool:
         return found
 
     def run(
-        self, chunks: Iterable[tuple[Any, list[tuple[str, str]]]]
-    ) -> Iterator[tuple[Any, list[Cells]]]:
-        # chunk number -> (payload, each row's worker, cells from each worker so far)
-        flight: dict[int, tuple[Any, list[int], dict[int, list[Cells]]]] = {}
+        self, chunks: Iterable[tuple[Any, list[str], Sequence[Any]]], job: _CsvJob | None
+    ) -> Iterator[tuple[Any, list[int], list[Any]]]:
+        """(payload, each item's designation, items) in; (payload, each item's worker, each
+        worker's result) out, in order, a few chunks in flight at most. `job` None: an
+        item is a (designation, date) pair and its result its cells; else a CSV row."""
+        # chunk number -> (payload, each item's worker, results from each worker so far)
+        flight: dict[int, tuple[Any, list[int], dict[int, Any]]] = {}
         sent = done = 0
-        for payload, pairs in chunks:
-            routes = [self._route(text) for text, _ in pairs]
-            parts: list[list[tuple[str, str]]] = [[] for _ in self._tasks]
-            for pair, worker in zip(pairs, routes, strict=True):
-                parts[worker].append(pair)
+        for payload, texts, items in chunks:
+            routes = [self._route(text) for text in texts]
+            parts: list[list[Any]] = [[] for _ in self._tasks]
+            for item, worker in zip(items, routes, strict=True):
+                parts[worker].append(item)
             flight[sent] = (payload, routes, {})
             for worker, part in enumerate(parts):
                 if part:
-                    self._tasks[worker].put((sent, part))
+                    self._tasks[worker].put((sent, job, part))
                 else:
-                    flight[sent][2][worker] = []
+                    flight[sent][2][worker] = [] if job is None else ([], {}, [])
             sent += 1
             while sent - done > 2 * len(self._tasks):
                 yield self._next(flight, done)
@@ -292,9 +383,9 @@ class _Pool:
         self._finished = True
 
     def _next(
-        self, flight: dict[int, tuple[Any, list[int], dict[int, list[Cells]]]], number: int
-    ) -> tuple[Any, list[Cells]]:
-        """Chunk `number` once every worker has sent its part, its rows back in order."""
+        self, flight: dict[int, tuple[Any, list[int], dict[int, Any]]], number: int
+    ) -> tuple[Any, list[int], list[Any]]:
+        """Chunk `number` once every worker has sent its part."""
         payload, routes, parts = flight[number]
         while len(parts) < len(self._tasks):
             try:
@@ -307,8 +398,7 @@ class _Pool:
                 raise result
             flight[chunk][2][worker] = result
         del flight[number]
-        rows = [iter(parts[worker]) for worker in range(len(self._tasks))]
-        return payload, [next(rows[worker]) for worker in routes]
+        return payload, routes, [parts[worker] for worker in range(len(self._tasks))]
 
     def close(self) -> None:
         """Stop the workers: let idle ones exit, stop at once those left busy by an error."""
@@ -326,7 +416,7 @@ class _Pool:
 
 
 def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n: int) -> None:
-    """A worker process: decode each (chunk number, pairs) task until told to stop (None)."""
+    """A worker process: do each (chunk number, job, items) task until told to stop (None)."""
     context = Context.from_settings(Settings(**settings))
     with context.session() as session:
         edition = session.get(Edition, seq)
@@ -335,10 +425,13 @@ def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n
     decoder = RowDecoder(context, edition)
     cells = decoder.cells
     while (task := tasks.get()) is not None:
-        number, pairs = task
+        number, job, items = task
         try:
-            decoder.warm(pairs)
-            results.put((number, n, [cells(t, d) for t, d in pairs]))
+            if job is None:
+                decoder.warm(items)
+                results.put((number, n, [cells(t, d) for t, d in items]))
+            else:
+                results.put((number, n, _render(decoder, items, job)))
         except BaseException as exc:  # handed to the parent, which raises it
             try:
                 pickle.dumps(exc)
@@ -416,9 +509,14 @@ def _count(summary: TableSummary, texts: Sequence[str], cells: Sequence[Cells]) 
         status = row_cells[0]
         statuses[status] += 1
         if status == "unresolved":
-            key = fold(text)
-            summary.unresolved[key] += 1
-            summary.examples.setdefault(key, text)
+            _note_unresolved(summary, text)
+
+
+def _note_unresolved(summary: TableSummary, text: str) -> None:
+    """One more row of the curators' to-do list (the first way it was written is shown)."""
+    key = fold(text)
+    summary.unresolved[key] += 1
+    summary.examples.setdefault(key, text)
 
 
 def _decode_csv(
@@ -449,25 +547,23 @@ def _decode_csv(
         body = _chain(head[layout.header_row + 1 :], rows)
         line = [layout.header_row + 1]
 
-        def chunks() -> Iterator[tuple[Any, list[tuple[str, str]]]]:
-            d, t = layout.designation, layout.date
+        def chunks() -> Iterator[list[list[str]]]:
+            width = layout.width
             for chunk in _chunks(body, CHUNK_ROWS):
-                fitted = []
-                for row in chunk:
-                    line[0] += 1
-                    fitted.append(_fit(row, layout.width, line[0]))
-                pairs = [(r[d], r[t] if t is not None else "") for r in fitted]
-                yield fitted, pairs
+                first = line[0] + 1
+                line[0] += len(chunk)
+                yield [
+                    row if len(row) == width else _fit(row, width, first + i)
+                    for i, row in enumerate(chunk)
+                ]
 
-        for fitted, cells in decoder.run(chunks()):
-            out_rows = []
-            for row, row_cells in zip(fitted, cells, strict=True):
-                if any(c[:1] in "=+-@\t\r" for c in row if c):
-                    row = [neutralize(c) for c in row]
-                out_rows.append(row + list(row_cells))
-            sink.write_many(out_rows)
-            _count(summary, [r[layout.designation] for r in fitted], cells)
-            summary.rows += len(fitted)
+        job = _CsvJob(layout.designation, layout.date, table.delimiter)
+        for done, (lines, statuses, unresolved) in decoder.render(chunks(), job):
+            handle.write("".join(lines))
+            summary.statuses.update(statuses)
+            for index in unresolved:
+                _note_unresolved(summary, done[index][layout.designation])
+            summary.rows += len(done)
             if progress is not None:
                 progress(summary.rows, position[0] / size)
 

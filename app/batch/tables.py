@@ -232,9 +232,6 @@ class CsvSink:
     def write(self, row: Sequence[Any]) -> None:
         self._writer.writerow(row)
 
-    def write_many(self, rows: Sequence[Sequence[Any]]) -> None:
-        self._writer.writerows(rows)
-
 
 # --- XLSX ---------------------------------------------------------------------------------
 
