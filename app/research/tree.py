@@ -11,8 +11,10 @@ JSON and fit worked out once.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Final
+from operator import attrgetter
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import String, and_, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -27,9 +29,10 @@ from app.research import sql
 from app.research.cite import cite, request_line
 from app.research.service import sources
 from app.research.sql import many, p, seen
-from app.research.urls import unit_url
+from app.research.urls import unit_urls
 
 MAX_NODES: Final = 20_000  # a tree larger than this is cut, and says so
+_child_order: Final = attrgetter("name", "unit_id", "link")  # siblings, in their order
 
 
 def _unit_columns() -> list[Any]:
@@ -93,6 +96,32 @@ def _walked(down: bool, name: str) -> Any:
     )
 
 
+class _Walked(NamedTuple):
+    """A row of _links(), as a tuple: reading a column of a SQLAlchemy row by name costs ten
+    times more than by a tuple's field, and a tree reads twenty of each of hundreds of rows."""
+
+    down: bool
+    depth: int
+    link: int
+    unit_id: str
+    parent_id: str
+    valid_from: Any
+    valid_from_precision: str | None
+    valid_to: Any
+    valid_to_precision: str | None
+    verification: str
+    source: str
+    note: str
+    name: str
+    echelon: str
+    formed: Any
+    formed_precision: str | None
+    dissolved: Any
+    dissolved_precision: str | None
+    unit_verification: str
+    unit_source: str
+
+
 @lru_cache(maxsize=1)
 def _links() -> Any:
     """Every link below and above :unit_id at the date, with the unit at its far end: the rows
@@ -109,17 +138,21 @@ def _links() -> Any:
             .join(rev, and_(rev.unit_id == far, seen(rev)))
         )
     both = union_all(*parts).subquery("walked")
-    return select(both).order_by(
+    statement = select(both).order_by(
         both.c.down.desc(), both.c.depth, both.c.parent_id, both.c.unit_id, both.c.link
     )
+    assert tuple(statement.selected_columns.keys()) == _Walked._fields
+    return statement
 
 
-def _walk(session: Session, values: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+def _walk(session: Session, values: dict[str, Any]) -> tuple[list[_Walked], list[_Walked]]:
     """The links below and above :unit_id at the date (see _links)."""
-    below: list[Any] = []
-    above: list[Any] = []
+    below: list[_Walked] = []
+    above: list[_Walked] = []
+    make = _Walked._make
     for row in session.connection().execute(_links(), values).all():  # plain rows, no ORM
-        (below if row.down else above).append(row)
+        walked = make(row)
+        (below if walked.down else above).append(walked)
     return below, above
 
 
@@ -154,16 +187,15 @@ class _Periods:
         self.known: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
 
     def __call__(self, *bounds: Any) -> tuple[dict[str, Any], str]:
-        found = self.known.get(bounds)
-        if found is None:
-            valid = Validity(*bounds)
-            found = self.known[bounds] = (valid.to_json(), valid.fit(self.when).value)
+        return self.known.get(bounds) or self._new(bounds)
+
+    def _new(self, bounds: tuple[Any, ...]) -> tuple[dict[str, Any], str]:
+        valid = Validity(*bounds)
+        found = self.known[bounds] = (valid.to_json(), valid.fit(self.when).value)
         return found
 
 
-def _unit_json(
-    uid: str, row: Any, periods: _Periods, base: str, edition: Edition
-) -> dict[str, Any]:
+def _unit_json(uid: str, row: Any, periods: _Periods, url: Callable[[str], str]) -> dict[str, Any]:
     existed, fit = periods(row.formed, row.formed_precision, row.dissolved, row.dissolved_precision)
     return {
         "id": uid,
@@ -173,11 +205,11 @@ def _unit_json(
         "existed_fit": fit,
         "verification": row.unit_verification,
         "source": row.unit_source,
-        "url": unit_url(base, uid, edition),
+        "url": url(uid),
     }
 
 
-def _link_json(row: Any, periods: _Periods) -> dict[str, Any]:
+def _link_json(row: _Walked, periods: _Periods) -> dict[str, Any]:
     valid, fit = periods(
         row.valid_from, row.valid_from_precision, row.valid_to, row.valid_to_precision
     )
@@ -190,7 +222,7 @@ def _link_json(row: Any, periods: _Periods) -> dict[str, Any]:
     }
 
 
-def _link_rank(row: Any, when: DateRange) -> tuple[float, float, str]:
+def _link_rank(row: _Walked, when: DateRange) -> tuple[float, float, str]:
     valid = Validity(row.valid_from, row.valid_from_precision, row.valid_to, row.valid_to_precision)
     fit = valid.fit(when)
     return (-FIT_WEIGHT[fit], -VERIFICATION_WEIGHT.get(row.verification, 0.5), row.parent_id)
@@ -222,9 +254,10 @@ def unit_tree(
     below = below[:MAX_NODES]
 
     periods = _Periods(when)
+    url = unit_urls(base, edition)
 
     # Down: children by parent; a unit reached twice (two parents at a boundary date) shows twice.
-    children: dict[str, list[Any]] = defaultdict(list)
+    children: dict[str, list[_Walked]] = defaultdict(list)
     links = set()
     for row in below:
         if row.link not in links:
@@ -233,8 +266,8 @@ def unit_tree(
     for rows in children.values():
         rows.sort(key=_child_order)
 
-    def node(row: Any, path: frozenset[str]) -> dict[str, Any]:
-        out = _unit_json(row.unit_id, row, periods, base, edition)
+    def node(row: _Walked, path: frozenset[str]) -> dict[str, Any]:
+        out = _unit_json(row.unit_id, row, periods, url)
         out["link"] = _link_json(row, periods)
         out["subordinates"] = [
             node(child, path | {child.unit_id})
@@ -246,7 +279,7 @@ def unit_tree(
     subordinates = [node(row, frozenset({unit_id, row.unit_id})) for row in children[unit_id]]
 
     # Up: the best-fitting parent at each step (as the decoder climbs), and every other one seen.
-    parents: dict[str, list[Any]] = defaultdict(list)
+    parents: dict[str, list[_Walked]] = defaultdict(list)
     for row in above:
         parents[row.unit_id].append(row)
     chain: list[dict[str, Any]] = []
@@ -255,7 +288,7 @@ def unit_tree(
         best = min(parents[current], key=lambda r: _link_rank(r, when))
         if best.parent_id in seen:
             break
-        entry = _unit_json(best.parent_id, best, periods, base, edition)
+        entry = _unit_json(best.parent_id, best, periods, url)
         entry["link"] = _link_json(best, periods)
         entry["other_parents"] = sorted(
             r.parent_id for r in parents[current] if r.parent_id != best.parent_id
@@ -264,7 +297,7 @@ def unit_tree(
         seen.add(best.parent_id)
         current = best.parent_id
 
-    unit = _unit_json(unit_id, own, periods, base, edition)
+    unit = _unit_json(unit_id, own, periods, url)
     path_ids = [unit_id, *(c["id"] for c in chain)]
     codes = _theater(session, values, path_ids)
     theater = None
@@ -289,7 +322,3 @@ def unit_tree(
         "truncated": truncated,
         "sources": sources(session, source_ids),
     }
-
-
-def _child_order(row: Any) -> tuple[str, str, int]:
-    return (row.name, row.unit_id, row.link)
