@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -23,7 +24,7 @@ from app.research import formats, params, queries
 from app.research.cite import cite, request_line
 from app.research.params import DesignationQuery, Paging, UnitQuery
 from app.research.queries import Bound, Summary
-from app.research.sql import MATCH_KINDS, prepare
+from app.research.sql import MATCH_KINDS, many, prepare
 from app.research.text import search_text
 from app.research.urls import listing_url, unit_url
 
@@ -102,21 +103,26 @@ def designation_json(row: Any, *, base: str, edition: Edition) -> dict[str, Any]
     }
 
 
+@lru_cache(maxsize=1)
+def _sources() -> Any:
+    s = Source
+    return (
+        select(s.id, s.kind, s.citation, s.url, s.reliability)
+        .where(s.id.in_(many("ids")))
+        .order_by(s.id)
+    )
+
+
 def sources(session: Session, ids: Iterable[str]) -> list[dict[str, Any]]:
     """The sources named by `ids`, in id order."""
     wanted = sorted(set(ids))
     if not wanted:
         return []
-    found = session.scalars(select(Source).where(Source.id.in_(wanted)).order_by(Source.id))
+    # Plain rows of a statement built once: loading ORM objects cost more than the query.
+    found = session.connection().execute(_sources(), {"ids": wanted})
     return [
-        {
-            "id": s.id,
-            "kind": s.kind,
-            "citation": s.citation,
-            "url": s.url,
-            "reliability": s.reliability,
-        }
-        for s in found
+        {"id": id_, "kind": kind, "citation": citation, "url": url, "reliability": reliability}
+        for id_, kind, citation, url, reliability in found
     ]
 
 
