@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -197,7 +198,7 @@ class CodebookReader(Protocol):
 
     def assignments(self, keys: tuple[str, ...]) -> list[AssignmentFact]: ...
 
-    def assignments_of_units(self, key: str, unit_ids: Sequence[str]) -> list[AssignmentFact]: ...
+    def assignments_of_units(self, key: str, unit_ids: Collection[str]) -> list[AssignmentFact]: ...
 
     def first_assignments(self, key: str, limit: int) -> list[AssignmentFact]: ...
 
@@ -209,6 +210,6 @@ class CodebookReader(Protocol):
 
     def parents(self, unit_id: str) -> list[LinkFact]: ...
 
-    def ancestors(self, unit_id: str) -> set[str]: ...
+    def reaches(self, unit_id: str, units: AbstractSet[str]) -> bool: ...
 
     def areas(self, unit_id: str) -> list[AreaFact]: ...

@@ -19,7 +19,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Generic, TypeVar
 
 from app.decode.facts import (
@@ -64,7 +65,7 @@ class RecordingReader:
             self._note(fact.validity)
         return facts
 
-    def assignments_of_units(self, key: str, unit_ids: Sequence[str]) -> list[AssignmentFact]:
+    def assignments_of_units(self, key: str, unit_ids: Collection[str]) -> list[AssignmentFact]:
         facts = self.inner.assignments_of_units(key, unit_ids)
         for fact in facts:
             self._note(fact.validity)
@@ -98,9 +99,9 @@ class RecordingReader:
             self._note(link.validity)
         return links
 
-    def ancestors(self, unit_id: str) -> set[str]:
+    def reaches(self, unit_id: str, units: AbstractSet[str]) -> bool:
         # Every period at once: what is above a unit at some time depends on no date.
-        return self.inner.ancestors(unit_id)
+        return self.inner.reaches(unit_id, units)
 
     def areas(self, unit_id: str) -> list[AreaFact]:
         areas = self.inner.areas(unit_id)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
@@ -287,7 +288,7 @@ class EditionReader:
         self.assignments(tuple(keys))
         return keys
 
-    def assignments_of_units(self, key: str, unit_ids: Sequence[str]) -> list[AssignmentFact]:
+    def assignments_of_units(self, key: str, unit_ids: Collection[str]) -> list[AssignmentFact]:
         """The assignments of `key` held by any of `unit_ids`, in (unit, row) order."""
         asks = self._asks[key] = self._asks.get(key, 0) + 1
         if key not in self._by_key and asks >= WHOLE_KEY_AFTER:
@@ -300,7 +301,7 @@ class EditionReader:
                     index.setdefault(fact.unit_id, []).append(fact)
                 self._key_index[key] = index
             # The few units that hold the key, found by a set intersection (in C).
-            return [f for uid in sorted(index.keys() & set(unit_ids)) for f in index[uid]]
+            return [f for uid in sorted(index.keys() & unit_ids) for f in index[uid]]
         per_unit = self._by_key_unit.setdefault(key, {})
         asked = self._asked.setdefault(key, set())
         missing = sorted(set(unit_ids) - asked)
@@ -420,16 +421,24 @@ class EditionReader:
 
         cache.update(self._run(load))
 
-    def ancestors(self, unit_id: str) -> set[str]:
-        """`unit_id` and every unit above it through links of any period (no date in it)."""
+    def reaches(self, unit_id: str, units: AbstractSet[str]) -> bool:
+        """Whether `unit_id` or a unit above it through links of any period is in `units`.
+
+        No date in it; stops at the first one found.
+        """
+        if unit_id in units:
+            return True
         found = {unit_id}
         stack = [unit_id]
         while stack:
             for link in self.parents(stack.pop()):
-                if link.parent_id not in found:
-                    found.add(link.parent_id)
-                    stack.append(link.parent_id)
-        return found
+                parent = link.parent_id
+                if parent not in found:
+                    if parent in units:
+                        return True
+                    found.add(parent)
+                    stack.append(parent)
+        return False
 
     def parents(self, unit_id: str) -> list[LinkFact]:
         """Links from `unit_id` up to its parents, over all periods."""

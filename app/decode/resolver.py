@@ -427,11 +427,10 @@ class _Resolver:
             below = self._below(target, narrow)
             if below is not None:
                 target.narrowed = True
-                units = sorted(below)
                 target.facts = [
                     (f, fb)
                     for key, fb in chosen[target.index]
-                    for f in self.reader.assignments_of_units(key, units)
+                    for f in self.reader.assignments_of_units(key, below)
                 ]
             else:
                 target.sampled = True
@@ -521,7 +520,8 @@ class _Resolver:
         if uid in memo:
             return memo[uid]
         hits = int(uid in preferred)
-        options: list[tuple[tuple[int, float, float, str], int, list[Any]]] = []
+        # (named units above, fit weight, verification weight; chain) of each parent valid then
+        options: list[tuple[int, float, float, list[tuple[str, LinkFact | None]]]] = []
         if len(seen) < MAX_DEPTH:
             for link in self.reader.parents(uid):
                 fit = link.validity.fit(self.when)
@@ -530,19 +530,21 @@ class _Resolver:
                 above_hits, above = self._best(
                     link.parent_id, seen | {link.parent_id}, preferred, memo
                 )
-                rank = (
-                    above_hits,
-                    FIT_WEIGHT[fit],
-                    VERIFICATION_WEIGHT.get(link.verification, 0.5),
-                    link.parent_id,
+                options.append(
+                    (
+                        above_hits,
+                        FIT_WEIGHT[fit],
+                        VERIFICATION_WEIGHT.get(link.verification, 0.5),
+                        [(uid, link), *above],
+                    )
                 )
-                options.append((rank, above_hits, [(uid, link), *above]))
+        result: tuple[int, list[tuple[str, LinkFact | None]]]
         if not options:
-            result: tuple[int, list[tuple[str, LinkFact | None]]] = (hits, [(uid, None)])
+            result = (hits, [(uid, None)])
         else:
-            options.sort(key=lambda o: (o[0][0], o[0][1], o[0][2]), reverse=True)
-            top = options[0]
-            result = (hits + top[1], top[2])
+            # The first of the best, in the order of the links (max keeps the first).
+            top = options[0] if len(options) == 1 else max(options, key=lambda o: o[:3])
+            result = (hits + top[0], top[3])
         memo[uid] = result
         return result
 
@@ -575,12 +577,15 @@ class _Resolver:
         drafts: list[_Draft] = []
         skipped: list[_Skipped] = []
         entries: list[_Skipped] = []
-        others = {i: [self.info[t].by_unit for t in self.targets if t != i] for i in self.targets}
+        # Per element, the units the record's other elements may mean.
+        named = {
+            i: frozenset(u for t in self.targets if t != i for u in self.info[t].by_unit)
+            for i in self.targets
+        }
         for i, pos in anchors:
             anchor = self._match(i, pos)
             path: list[tuple[str, LinkFact | None]] | None = None
-            above = self.reader.ancestors(anchor.assignment.unit_id) if self.prune else set()
-            if above and all(above.isdisjoint(by_unit) for by_unit in others[i]):
+            if self.prune and not self.reader.reaches(anchor.assignment.unit_id, named[i]):
                 # Nothing the record names is above it at any time: it explains only its
                 # own element, whatever its chain; climb it only if it is drafted.
                 explained = {i}
