@@ -180,7 +180,8 @@ def _codes() -> Any:
 
 class _Periods:
     """Each distinct period's JSON and its fit at the date, worked out once per tree: the units
-    and links of an order of battle share a few periods between hundreds of rows."""
+    and links of an order of battle share a few periods between hundreds of rows. The JSON is
+    shared too (one dict in every place that period appears): the answer is only serialized."""
 
     def __init__(self, when: DateRange) -> None:
         self.when = when
@@ -201,7 +202,7 @@ def _unit_json(uid: str, row: Any, periods: _Periods, url: Callable[[str], str])
         "id": uid,
         "name": row.name,
         "echelon": row.echelon,
-        "existed": dict(existed),
+        "existed": existed,
         "existed_fit": fit,
         "verification": row.unit_verification,
         "source": row.unit_source,
@@ -214,7 +215,7 @@ def _link_json(row: _Walked, periods: _Periods) -> dict[str, Any]:
         row.valid_from, row.valid_from_precision, row.valid_to, row.valid_to_precision
     )
     return {
-        "valid": dict(valid),
+        "valid": valid,
         "fit": fit,
         "verification": row.verification,
         "source": row.source,
@@ -267,17 +268,23 @@ def unit_tree(
     for rows in children.values():
         rows.sort(key=_child_order)
 
-    def node(row: _Walked, path: frozenset[str]) -> dict[str, Any]:
-        out = _unit_json(row.unit_id, row, periods, url)
+    # The units from the top down to the node being made: a cycle's way back is not followed.
+    path = {unit_id}
+
+    def node(row: _Walked) -> dict[str, Any]:
+        uid = row.unit_id
+        fresh = uid not in path  # not so only for a unit's link to itself (refused on import)
+        path.add(uid)
+        out = _unit_json(uid, row, periods, url)
         out["link"] = _link_json(row, periods)
         out["subordinates"] = [
-            node(child, path | {child.unit_id})
-            for child in children.get(row.unit_id, ())
-            if child.unit_id not in path
+            node(child) for child in children.get(uid, ()) if child.unit_id not in path
         ]
+        if fresh:
+            path.discard(uid)
         return out
 
-    subordinates = [node(row, frozenset({unit_id, row.unit_id})) for row in children[unit_id]]
+    subordinates = [node(row) for row in children[unit_id]]
 
     # Up: the best-fitting parent at each step (as the decoder climbs), and every other one seen.
     parents: dict[str, list[_Walked]] = defaultdict(list)
