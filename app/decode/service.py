@@ -131,17 +131,39 @@ def answer_json(context: Context, edition: Edition, text: str, date: str | None)
 
 
 def _assemble(text: str, when: DateRange | None, edition: Edition, part: bytes) -> bytes:
-    return (
-        b'{"input":'
-        + _dumps(text)
-        + b',"date":'
-        + _dumps(when.to_json() if when else None)
-        + b',"edition":'
-        + _dumps(edition_ref(edition))
-        + b","
-        + part
-        + b"}"
+    # One join, not a chain of `+` that copied the ~13 KiB answer at each step.
+    return b"".join(
+        (
+            b'{"input":',
+            _dumps(text),
+            b',"date":',
+            _date_json(when),
+            b',"edition":',
+            _edition_json(edition),
+            b",",
+            part,
+            b"}",
+        )
     )
+
+
+@lru_cache(maxsize=65_536)
+def _date_json(when: DateRange | None) -> bytes:
+    return _dumps(when.to_json() if when else None)
+
+
+_EDITION_JSON: dict[tuple[Any, ...], bytes] = {}
+
+
+def _edition_json(edition: Edition) -> bytes:
+    """`edition_ref` as JSON, made once for each edition as it stands."""
+    key = (edition.seq, edition.label, edition.status, edition.published_on, edition.checksum)
+    found = _EDITION_JSON.get(key)
+    if found is None:
+        if len(_EDITION_JSON) >= 1024:
+            _EDITION_JSON.clear()
+        found = _EDITION_JSON[key] = _dumps(edition_ref(edition))
+    return found
 
 
 # --- Which edition answers, without a query per request --------------------------------------
