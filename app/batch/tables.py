@@ -203,11 +203,15 @@ class CsvSource:
             reader = csv.reader(text, delimiter=self.delimiter, strict=True)
             try:
                 for row in reader:
-                    if progress is not None:
+                    # The position every few hundred rows: a tell() per row was ~1 s of a
+                    # national list.
+                    if progress is not None and not reader.line_num & 0xFF:
                         progress[0] = raw.tell()
                     if nfc:
                         row = [unicodedata.normalize("NFC", c) for c in row]
                     yield row
+                if progress is not None:
+                    progress[0] = raw.tell()
             except csv.Error as exc:
                 raise TableUnreadable(
                     f"Line {reader.line_num} is not valid CSV: {exc}.",
