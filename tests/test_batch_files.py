@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from app.batch.errors import NoDesignationColumn, TableUnreadable
+from app.batch.errors import BatchWorkerFailed, NoDesignationColumn, TableUnreadable
 from app.batch.rows import DECODE_COLUMNS, RowDecoder, summarize
 from app.batch.service import decode_file, decode_table
 from app.batch.tables import detect_encoding, find_layout, neutralize, sniff_delimiter
@@ -258,6 +259,21 @@ def test_a_failing_worker_fails_the_list_and_writes_nothing(
     source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
     with pytest.raises(PhienhieuError, match="cannot be read"):
         decode_table(sample_context, source, out, workers=2)
+    assert list(tmp_path.iterdir()) == [source]
+
+
+def test_a_worker_that_dies_fails_the_list_plainly(
+    sample_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def killed(self: RowDecoder, pairs: Any) -> None:
+        os._exit(9)  # as the kernel's out-of-memory killer would leave it
+
+    monkeypatch.setattr(RowDecoder, "warm", killed)
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
+    with pytest.raises(BatchWorkerFailed) as caught:
+        decode_table(sample_context, source, out, workers=2)
+    assert "--workers 1" in caught.value.detail_vi
     assert list(tmp_path.iterdir()) == [source]
 
 

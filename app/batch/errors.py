@@ -23,3 +23,11 @@ class NoDesignationColumn(PhienhieuError):
     status = 422
     slug = "no-designation-column"
     title = "No designation column found"
+
+
+class BatchWorkerFailed(PhienhieuError):
+    """A worker process of a large list stopped (killed, out of memory) or failed oddly."""
+
+    status = 500
+    slug = "batch-worker-failed"
+    title = "A batch worker process failed"

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
-from app.batch.errors import BatchTooLarge, TableUnreadable
+from app.batch.errors import BatchTooLarge, BatchWorkerFailed, TableUnreadable
 from app.batch.rows import DECODE_COLUMNS, Cells, RowDecoder
 from app.batch.tables import (
     CsvSink,
@@ -392,7 +392,12 @@ class _Pool:
                 chunk, worker, result = self._results.get(timeout=WORKER_TIMEOUT)
             except queue.Empty:
                 if not all(p.is_alive() for p in self._processes):
-                    raise RuntimeError("a batch worker process died") from None
+                    raise BatchWorkerFailed(
+                        "A worker process stopped before the list was decoded (out of "
+                        "memory?); nothing was written. Try again with --workers 1.",
+                        detail_vi="Một tiến trình giải mã dừng trước khi xong danh sách (hết bộ "
+                        "nhớ?); chưa ghi gì. Hãy thử lại với --workers 1.",
+                    ) from None
                 continue
             if isinstance(result, BaseException):
                 raise result
@@ -436,7 +441,10 @@ def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n
             try:
                 pickle.dumps(exc)
             except Exception:  # an exception that cannot cross processes
-                exc = RuntimeError(f"batch worker failed: {exc!r}")
+                exc = BatchWorkerFailed(
+                    f"A worker process failed: {exc!r}; nothing was written.",
+                    detail_vi=f"Một tiến trình giải mã bị lỗi: {exc!r}; chưa ghi gì.",
+                )
             results.put((number, n, exc))
 
 
