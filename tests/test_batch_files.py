@@ -247,6 +247,32 @@ def test_two_workers_write_what_one_writes(sample_context: Context, tmp_path: Pa
     assert summary.top_unresolved()[0][0] == "KBM"  # as first written
 
 
+def test_two_workers_fill_an_xlsx_list_as_one_does(sample_context: Context, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADER)
+    for row in [*(_rows() * 20), ["9", "y", "KBM", "1968"]]:
+        sheet.append(row)
+    source = tmp_path / "in.xlsx"
+    book.save(source)
+    written = []
+    for workers in (1, 2):
+        out = tmp_path / f"out-{workers}.xlsx"
+        summary = decode_table(sample_context, source, out, workers=workers)
+        assert summary.workers == workers
+        result = load_workbook(out, read_only=True)
+        rows = [list(r) for r in result.worksheets[0].iter_rows(values_only=True)]
+        written.append((rows, summary))
+        result.close()
+    (one, alone), (two, summary) = written
+    assert two == one
+    assert [r[4 + STATUS] for r in two[1 : 1 + len(GOLDEN)]] == _expected(sample_context)
+    assert summary.statuses == alone.statuses
+    assert summary.top_unresolved() == alone.top_unresolved()
+    assert ("KBM", 1) in summary.top_unresolved()
+
+
 def test_a_failing_worker_fails_the_list_and_writes_nothing(
     sample_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
