@@ -230,6 +230,13 @@ class _LastLine:
         return len(text)
 
 
+def _decode_pairs(decoder: RowDecoder, pairs: list[tuple[str, str]]) -> list[Cells]:
+    """The decode columns of each (designation, date) pair, its reads done in bulk first."""
+    decoder.warm(pairs)
+    cells = decoder.cells
+    return [cells(t, d) for t, d in pairs]
+
+
 def _render(decoder: RowDecoder, rows: Sequence[list[str]], job: _CsvJob) -> Rendered:
     """Each row with its decode columns, as CSV lines, its cells neutralised for Excel."""
     pairs = job.pairs(rows)
@@ -276,10 +283,8 @@ class _Decoder:
     ) -> Iterator[tuple[Any, list[Cells]]]:
         """(payload, pairs) in, (payload, cells) out, in order; a few chunks in flight at most."""
         if self._local is not None:
-            cells = self._local.cells
             for payload, pairs in chunks:
-                self._local.warm(pairs)
-                yield payload, [cells(t, d) for t, d in pairs]
+                yield payload, _decode_pairs(self._local, pairs)
             return
         assert self._pool is not None
         items = ((p, [t for t, _ in pairs], pairs) for p, pairs in chunks)
@@ -428,13 +433,11 @@ def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n
         assert edition is not None
         session.expunge(edition)
     decoder = RowDecoder(context, edition)
-    cells = decoder.cells
     while (task := tasks.get()) is not None:
         number, job, items = task
         try:
             if job is None:
-                decoder.warm(items)
-                results.put((number, n, [cells(t, d) for t, d in items]))
+                results.put((number, n, _decode_pairs(decoder, items)))
             else:
                 results.put((number, n, _render(decoder, items, job)))
         except BaseException as exc:  # handed to the parent, which raises it
