@@ -33,6 +33,7 @@ from codebook.store import visible
 
 IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
 WHOLE_KEY_AFTER = 3  # a key read for some of its units this often is then read whole
+ABOVE_KEPT = 100_000  # units whose units above (any period) `reaches` remembers
 _intern = sys.intern
 
 
@@ -70,6 +71,7 @@ class EditionReader:
         self._subtrees: dict[tuple[str, int], Subtree | None] = {}
         self._asks: dict[str, int] = {}
         self._climbable: set[str] = set()  # units whose ancestors are all loaded
+        self._above: dict[str, frozenset[str]] = {}  # unit -> every unit above it, any period
         self._whole = False  # every unit, link and area read (load_hierarchy)
         self._key_index: dict[str, dict[str, list[AssignmentFact]]] = {}
         self._statements = self._prepare()
@@ -424,21 +426,27 @@ class EditionReader:
     def reaches(self, unit_id: str, units: AbstractSet[str]) -> bool:
         """Whether `unit_id` or a unit above it through links of any period is in `units`.
 
-        No date in it; stops at the first one found.
+        No date in it. The resolver asks it of every anchor of every hypothesis, the same
+        few units again and again ("Đại đội 3"'s first readings), so each unit's units
+        above are worked out once and kept.
         """
         if unit_id in units:
             return True
-        found = {unit_id}
-        stack = [unit_id]
-        while stack:
-            for link in self.parents(stack.pop()):
-                parent = link.parent_id
-                if parent not in found:
-                    if parent in units:
-                        return True
-                    found.add(parent)
-                    stack.append(parent)
-        return False
+        above = self._above.get(unit_id)
+        if above is None:
+            found = {unit_id}
+            stack = [unit_id]
+            while stack:
+                for link in self.parents(stack.pop()):
+                    parent = link.parent_id
+                    if parent not in found:
+                        found.add(parent)
+                        stack.append(parent)
+            found.discard(unit_id)
+            if len(self._above) >= ABOVE_KEPT:
+                self._above.clear()
+            above = self._above[unit_id] = frozenset(found)
+        return not above.isdisjoint(units)
 
     def parents(self, unit_id: str) -> list[LinkFact]:
         """Links from `unit_id` up to its parents, over all periods."""
