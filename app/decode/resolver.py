@@ -368,7 +368,10 @@ class _Resolver:
             list(dict.fromkeys(self.info[i].facts[pos][0].unit_id for i, pos in anchors))
         )
         # Most hypotheses only repeat a better one's chain: word the kept ones alone.
-        candidates = tuple(self._candidate(d) for d in self._kept_drafts(anchors))
+        kept = self._single_chain() if self.prune else None
+        if kept is None:
+            kept = self._kept_drafts(anchors)
+        candidates = tuple(self._candidate(d) for d in kept)
         if not candidates:
             unknown = ", ".join(repr(elements[i].text) for i in self.targets)
             notice = Notice(
@@ -447,7 +450,7 @@ class _Resolver:
             for pos, (fact, _) in enumerate(target.facts):
                 target.by_unit.setdefault(fact.unit_id, []).append(pos)
 
-    def _below(self, wide: _Target, narrow: list[_Target]) -> set[str] | None:
+    def _below(self, wide: _Target, narrow: list[_Target]) -> frozenset[str] | None:
         """The units at the date under the nearest narrow element that can narrow `wide`.
 
         Records go small to large, so the nearest larger element is tried first, then the
@@ -457,11 +460,13 @@ class _Resolver:
         after = [t for t in narrow if t.index > wide.index]
         before = [t for t in reversed(narrow) if t.index < wide.index]
         for target in (*after, *before):
-            reach: set[str] = set()
+            reaches: list[frozenset[str]] = []
             for fact, _ in target.facts:
                 subtree = self.reader.subtree(fact.unit_id, SUPPORT_BUDGET)
                 if subtree is not None:
-                    reach |= subtree.under(self.when)
+                    reaches.append(subtree.under(self.when))
+            # One unit's set as it is (it is shared and never changed), several joined.
+            reach = reaches[0] if len(reaches) == 1 else frozenset().union(*reaches)
             if reach:
                 return reach
         return None
@@ -625,6 +630,39 @@ class _Resolver:
                 drafts.append(self._draft_entry(entry))
         return _settle(drafts, skipped, self._draft_entry)
 
+    def _single_chain(self) -> list[_Draft] | None:
+        """`_kept_drafts` when every element has one reading, all on the smallest one's chain.
+
+        The record's usual shape ("C3, D4, E9068, F9012" once narrowed): the smallest
+        element's anchor explains every element. Any other anchor explains fewer (the
+        smallest element's unit is not above it at any time, so its chain cannot hold it),
+        so its score is at most the coverage of one element less; when the first draft
+        scores at least that, it outranks every other anchor, which is on its chain and
+        explains no more: each would be skipped and the kept list is that draft alone.
+        None: not that shape, or the draft scores too low; rank every anchor.
+        """
+        targets = self.targets
+        info = self.info
+        for i in targets:
+            target = info[i]
+            if len(target.facts) != 1 or target.sampled:
+                return None
+        first = targets[0]
+        anchor = self._match(first, 0)
+        path = self._path(anchor)
+        if len(targets) > 1:
+            ids = {uid for uid, _ in path}
+            if any(info[i].facts[0][0].unit_id not in ids for i in targets[1:]):
+                return None
+        draft = self._draft(anchor, path)
+        if len(targets) > 1:
+            if draft.score < round(self._coverage(len(targets) - 1), 3):
+                return None
+            smallest = frozenset({anchor.assignment.unit_id})
+            if any(self.reader.reaches(info[i].facts[0][0].unit_id, smallest) for i in targets[1:]):
+                return None  # a cycle in the codebook: leave it to the general ranking
+        return [draft]
+
     def _coverage(self, explained: int) -> float:
         """The share of known elements explained; unknown elements (most companies) weigh
         it down a little, to at most half."""
@@ -653,7 +691,8 @@ class _Resolver:
         # Notices are worded only when read (a batch summary needs only their codes).
         reasons: list[Pending] = [("matched", partial(self._matched_reason, anchor))]
         warnings: list[Pending] = [(n.code, partial(_same, n)) for n in self.parse.warnings]
-        warnings.extend((n.code, partial(_same, n)) for n in self._notices)
+        if self._notices:
+            warnings.extend((n.code, partial(_same, n)) for n in self._notices)
         if anchor.by_fallback:
             warnings.append(("suffix_ignored", partial(_suffix_notice, anchor)))
 
