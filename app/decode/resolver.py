@@ -587,6 +587,7 @@ class _Resolver:
             i: frozenset(u for t in self.targets if t != i for u in self.info[t].by_unit)
             for i in self.targets
         }
+        alone: dict[int, int] = {}  # per element, the contradictions of a reading alone
         for i, pos in anchors:
             anchor = self._match(i, pos)
             path: list[tuple[str, LinkFact | None]] | None = None
@@ -605,13 +606,15 @@ class _Resolver:
                 # It explains its own element only: its score is known exactly (one fit
                 # and one verification weight; larger known elements contradict it unless
                 # they are anachronisms), as `_draft` works it out.
-                contradictions = sum(
-                    1
-                    for t in self.targets
-                    if t > i
-                    and self.info[t].known
-                    and (self.when is None or self._anachronism(t) is None)
-                )
+                contradictions = alone.get(i)
+                if contradictions is None:
+                    contradictions = alone[i] = sum(
+                        1
+                        for t in self.targets
+                        if t > i
+                        and self.info[t].known
+                        and (self.when is None or self._anachronism(t) is None)
+                    )
                 bound = _score(
                     coverage, [_fit_weight(anchor)], [_verification_weight(anchor)], contradictions
                 )
@@ -622,10 +625,14 @@ class _Resolver:
         if self.prune:
             # Best possible rank first: the drafts made early are the ones that shut out
             # the rest. (Any order gives the same kept list.)
-            entries.sort(key=lambda e: (-e[3], -len(e[2]), e[0].assignment.unit_id))
-        for entry in entries:
+            entries.sort(key=_best_key)
+        for n, entry in enumerate(entries):
             if self.prune and _cannot_be_kept(entry, drafts):
                 skipped.append(entry)
+                if _outranked(entry, drafts):
+                    # So is every later entry: it could rank no better, and drafts only grow.
+                    skipped.extend(entries[n + 1 :])
+                    break
             else:
                 drafts.append(self._draft_entry(entry))
         return _settle(drafts, skipped, self._draft_entry)
@@ -974,9 +981,15 @@ def _settle(
     MAX_CANDIDATES drafts rank before it: then its draft would not be kept either, and
     the list is the same.
     """
+    skipped.sort(key=_best_key)
     while True:
         kept = _rank(drafts)
-        wrong = [entry for entry in skipped if not _cannot_be_kept(entry, kept)]
+        wrong = []
+        for entry in skipped:
+            if _outranked(entry, kept):
+                break  # and so is every later one, ranking no better
+            if not _cannot_be_kept(entry, kept):
+                wrong.append(entry)
         if not wrong:
             return kept
         for entry in wrong:
@@ -984,12 +997,25 @@ def _settle(
             drafts.append(draft_of(entry))
 
 
+def _best_key(entry: _Skipped) -> tuple[float, int, str]:
+    """The best rank key a skipped anchor's draft could have: score at most its bound, its
+    explained elements exactly."""
+    anchor, _, explained, bound = entry
+    return (-bound, -len(explained), anchor.assignment.unit_id)
+
+
+def _outranked(entry: _Skipped, ahead: list[_Draft]) -> bool:
+    """MAX_CANDIDATES of the drafts `ahead` rank before anything the skipped anchor could
+    draft, so its draft would be cut (and so would that of any anchor ranking no better)."""
+    best = _best_key(entry)
+    return sum(1 for d in ahead if d.rank_key < best) >= MAX_CANDIDATES
+
+
 def _cannot_be_kept(entry: _Skipped, ahead: list[_Draft]) -> bool:
     """With the drafts `ahead` kept, the skipped anchor's draft would be dropped or cut."""
-    anchor, _, explained, bound = entry
+    anchor, _, explained, _ = entry
     uid = anchor.assignment.unit_id
-    # The best rank key its draft could have: score at most `bound`, `explained` exactly.
-    best = (-bound, -len(explained), uid)
+    best = _best_key(entry)
     before = [d for d in ahead if d.rank_key < best]
     return len(before) >= MAX_CANDIDATES or any(
         explained <= d.explained and uid in d.chain_ids for d in before
