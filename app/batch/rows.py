@@ -44,6 +44,7 @@ CACHE_LIMIT = 500_000  # distinct texts / dates remembered per decoder before st
 WHOLE_HIERARCHY_FROM = 500  # rows in one go: then read the whole hierarchy at once
 
 Cells = tuple[str, ...]
+Keyed = tuple[ParseResult, tuple[tuple[str, ...], ...]]  # a parse and each element's keys
 
 
 def summarize(resolution: Resolution, edition_label: str) -> Cells:
@@ -76,17 +77,24 @@ def error_cells(exc: PhienhieuError, edition_label: str) -> Cells:
     )
 
 
-def signature(parsed: ParseResult) -> Hashable:
+def keyed(parsed: ParseResult) -> Keyed:
+    """`parsed` with the keys of each of its elements, made once for its signature, the
+    batch's bulk reads and its resolution."""
+    # Interned: a national list holds ~10^5 signatures made of a few thousand distinct keys.
+    return parsed, tuple(tuple(map(sys.intern, element_keys(e))) for e in parsed.elements)
+
+
+def signature(parsed: Keyed) -> Hashable:
     """What a parse asks the codebook: the keys of its elements in order, and its warnings.
 
     The resolver reads nothing else of a parse except text for its messages, which the
     decode columns do not show; so parses with equal signatures decode alike.
     """
-    # Interned: a national list holds ~10^5 signatures made of a few thousand distinct keys.
-    keys = tuple(tuple(map(sys.intern, k)) for k in (element_keys(e) for e in parsed.elements) if k)
+    result, keys_of = parsed
+    keys = tuple(k for k in keys_of if k)
     if not keys:
-        return ("invalid", bool(parsed.residue))
-    return (keys, tuple(w.code for w in parsed.warnings))
+        return ("invalid", bool(result.residue))
+    return (keys, tuple(w.code for w in result.warnings))
 
 
 def _repaired(text: str) -> str:
@@ -121,7 +129,7 @@ class RowDecoder:
         self._folded: dict[str, _Text] = {}
         # One parse per signature is all a resolution needs (texts alike decode alike),
         # kept from the text's first sight to its first resolution.
-        self._parses: dict[Hashable, ParseResult] = {}
+        self._parses: dict[Hashable, Keyed] = {}
         self._dates: dict[str, DateRange | PhienhieuError | None] = {}
         self.resolved = 0  # resolutions actually computed (the rest came from the memo)
 
@@ -139,7 +147,7 @@ class RowDecoder:
             folded = fold_for_parsing(repaired).text
             found = self._folded.get(folded)
             if found is None:
-                parsed = parse(repaired, remember=False)
+                parsed = keyed(parse(repaired, remember=False))
                 key = signature(parsed)
                 self._parses.setdefault(key, parsed)
                 found = self._folded[folded] = _Text(key, None)
@@ -148,12 +156,12 @@ class RowDecoder:
         self._texts[text] = found
         return found
 
-    def _parse_of(self, text: str, entry: _Text) -> ParseResult:
+    def _parse_of(self, text: str, entry: _Text) -> Keyed:
         """The parse of `entry`'s signature (again, if another thread emptied the caches)."""
         parsed = self._parses.get(entry.signature)
         if parsed is None:
             parsed = self._parses.setdefault(
-                entry.signature, parse(_repaired(text), remember=False)
+                entry.signature, keyed(parse(_repaired(text), remember=False))
             )
         return parsed
 
@@ -187,11 +195,11 @@ class RowDecoder:
         if len(pairs) >= WHOLE_HIERARCHY_FROM:
             self.reader.load_hierarchy()
         per_parse: list[list[list[str]]] = []  # per parse, per element with keys, its keys
-        for parsed in fresh:
+        for _, keys_of in fresh:
             elements = []
-            for element in parsed.elements:
+            for of_element in keys_of:
                 keys = []
-                for key in element_keys(element):
+                for key in of_element:
                     keys.append(key)
                     fallback = without_suffix(key)
                     if fallback:
@@ -232,8 +240,8 @@ class RowDecoder:
         if found is not None:
             return found
         recorder = RecordingReader(self.reader)
-        parsed = self._parse_of(text, entry)
-        cells = summarize(resolve(parsed, when, recorder), self.edition_label)
+        parsed, keys = self._parse_of(text, entry)
+        cells = summarize(resolve(parsed, when, recorder, keys), self.edition_label)
         # Kept only until resolved once: another date class parses again (~40 us) rather
         # than ~100,000 parses (1 KiB each) staying in each worker.
         self._parses.pop(entry.signature, None)

@@ -21,7 +21,7 @@ each element that contradicts the chain.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -352,12 +352,16 @@ class _Resolver:
     _anachronism_of: dict[int, Match | None] = field(default_factory=dict)
     _notices: list[Notice] = field(default_factory=list)
     prune: bool = True  # skip drafts that cannot be kept (False: draft every anchor, for tests)
+    keys: Sequence[tuple[str, ...]] | None = None  # each element's keys, if already made
     drafted: int = 0  # drafts made
     _known: tuple[int, float] | None = None  # known elements, and the unknown ones' weight
 
     def run(self) -> Resolution:
         elements = self.parse.elements
-        keys_of = {i: element_keys(e) for i, e in enumerate(elements)}
+        if self.keys is not None:
+            keys_of = dict(enumerate(self.keys))
+        else:
+            keys_of = {i: element_keys(e) for i, e in enumerate(elements)}
         self.targets = [i for i, keys in keys_of.items() if keys]
         if not self.targets:
             return Resolution(Status.INVALID, (), self._nothing_usable())
@@ -1037,6 +1041,14 @@ def _rank(drafts: list[_Draft]) -> list[_Draft]:
     return kept
 
 
-def resolve(parse: ParseResult, when: DateRange | None, reader: CodebookReader) -> Resolution:
-    """Resolve `parse` at `when` (None: any date) against the edition behind `reader`."""
-    return _Resolver(parse, when, reader).run()
+def resolve(
+    parse: ParseResult,
+    when: DateRange | None,
+    reader: CodebookReader,
+    keys: Sequence[tuple[str, ...]] | None = None,
+) -> Resolution:
+    """Resolve `parse` at `when` (None: any date) against the edition behind `reader`.
+
+    `keys`: `element_keys` of each element of `parse`, when the caller has them already.
+    """
+    return _Resolver(parse, when, reader, keys=keys).run()
