@@ -342,3 +342,39 @@ def test_reused_answers_equal_fresh_ones(sample_context: Context) -> None:
         alone = summarize(resolve(parse(text), when, sample_context.reader(edition)), edition.label)
         assert rows.cells(text, date or "") == alone, (text, date)
     assert rows.resolved < len(cases) / 2  # most answers were reused, not recomputed
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_lines_are_the_csv_modules_whatever_the_cells_hold(
+    sample_context: Context, tmp_path: Path, delimiter: str
+) -> None:
+    # Decode columns are rendered once per distinct answer and joined to each row's own
+    # cells; the file must be byte for byte what the csv module writes of the whole row.
+    awkward = ["", " lề", 'có "ngoặc"', "a,b", "a;b", "dòng\nmới", "tab\there"]
+    rows = [
+        [str(i), awkward[i % len(awkward)], GOLDEN[i % len(GOLDEN)]["text"], ""]
+        for i in range(3 * len(awkward))
+    ]
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(_csv([HEADER, *rows], delimiter), "utf-8")
+    decode_table(sample_context, source, out)
+    decoder = RowDecoder(sample_context, chosen_edition(sample_context, None))
+    expected = _csv(
+        [HEADER + list(DECODE_COLUMNS)] + [[*r, *decoder.cells(r[2], r[3])] for r in rows],
+        delimiter,
+    )
+    assert out.read_bytes().decode("utf-8-sig") == expected
+
+
+def test_a_one_column_list_with_empty_rows_is_written_as_the_csv_module_writes_it(
+    sample_context: Context, tmp_path: Path
+) -> None:
+    rows = [["C9, D6"], [""], ["Công trường 9"], [""]]
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(_csv([["Đơn vị"], *rows], ","), "utf-8")
+    decode_table(sample_context, source, out)
+    decoder = RowDecoder(sample_context, chosen_edition(sample_context, None))
+    expected = _csv(
+        [["Đơn vị", *DECODE_COLUMNS]] + [[*r, *decoder.cells(r[0], "")] for r in rows], ","
+    )
+    assert out.read_bytes().decode("utf-8-sig") == expected

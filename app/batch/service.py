@@ -52,6 +52,7 @@ CHUNK_ROWS = 4_000
 TOP_UNRESOLVED = 20
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files decode faster than worker processes start
 ROUTES_KEPT = 500_000  # distinct designations whose worker is remembered
+TAILS_KEPT = 200_000  # decode columns whose CSV text a decoder remembers
 
 T = TypeVar("T")
 Progress = Callable[[int, float | None], None]  # rows done, share of the input read (or None)
@@ -244,6 +245,10 @@ def _render(decoder: RowDecoder, rows: Sequence[list[str]], job: _CsvJob) -> Ren
     cells = decoder.cells
     last = _LastLine()
     writer = csv.writer(last, delimiter=job.delimiter, lineterminator="\r\n")
+    # The decode columns' part of a line, per cells: most rows share theirs with others.
+    tails = decoder.rendered.setdefault(("csv", job.delimiter), {})
+    if len(tails) >= TAILS_KEPT:
+        tails.clear()
     lines: list[str] = []
     statuses: collections.Counter[str] = collections.Counter()
     unresolved: list[int] = []
@@ -253,8 +258,16 @@ def _render(decoder: RowDecoder, rows: Sequence[list[str]], job: _CsvJob) -> Ren
             if value[:1] in _FORMULA_START:
                 row = [neutralize(c) for c in row]
                 break
-        writer.writerow([*row, *row_cells])
-        lines.append(last.text)
+        tail = tails.get(row_cells)
+        if tail is None:
+            writer.writerow(row_cells)
+            tail = tails[row_cells] = job.delimiter + last.text
+        if len(row) == 1 and not row[0]:
+            lines.append(tail)  # one empty cell: written as nothing before others ("" alone)
+        else:
+            # Each field is quoted or not by its own text: the row's fields, then the tail.
+            writer.writerow(row)
+            lines.append(last.text[:-2] + tail)
         statuses[row_cells[0]] += 1
         if row_cells[0] == "unresolved":
             unresolved.append(index)
