@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.batch.rows import summarize
 from app.context import Context
 from app.decode.facts import AssignmentFact, Fit, SourceRef, UnitFact, Validity
 from app.decode.repository import EditionReader
@@ -67,6 +68,10 @@ def _both(context: Context, text: str, date: str | None) -> tuple[_Resolver, _Re
         runs.append((resolver, _answer(resolver.run())))
     (pruned, a), (full, b) = runs
     assert a == b, (text, date)
+    # A list's decode columns, made the short way, are the full answer's.
+    reader = EditionReader(context.session_factory, edition.seq)
+    short = _Resolver(parsed, when, reader).brief()
+    assert summarize(short, "e") == summarize(_Resolver(parsed, when, reader).run(), "e")
     return pruned, full
 
 

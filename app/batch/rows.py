@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from app.context import Context
 from app.db.models import Edition
 from app.decode.memo import RecordingReader, memo_of
-from app.decode.resolver import WIDE, Resolution, resolve
+from app.decode.resolver import WIDE, Brief, Resolution, brief
 from app.decode.service import check_text
 from app.errors import PhienhieuError
 from app.parsing import parse
@@ -47,20 +47,19 @@ Cells = tuple[str, ...]
 Keyed = tuple[ParseResult, tuple[tuple[str, ...], ...]]  # a parse and each element's keys
 
 
-def summarize(resolution: Resolution, edition_label: str) -> Cells:
+def summarize(answer: Resolution | Brief, edition_label: str) -> Cells:
     """The decode columns of one answer; no text of the record appears in them."""
-    status = resolution.status.value
-    warnings = sys.intern("; ".join(resolution.warning_codes))  # a few dozen combinations
-    if not resolution.candidates:
+    found = answer.brief() if isinstance(answer, Resolution) else answer
+    status = found.status.value
+    warnings = sys.intern("; ".join(found.warning_codes))  # a few dozen combinations
+    if not found.chain:
         return (status, "", "", "", "", "", warnings, edition_label)
-    best = resolution.candidates[0]
-    unit = best.chain[0].unit
-    chain = sys.intern(" → ".join(link.unit.name for link in best.chain))  # chains repeat
+    unit = found.chain[0]
+    chain = sys.intern(" → ".join(u.name for u in found.chain))  # chains repeat
     others = "; ".join(
-        f"{c.chain[0].unit.name} [{c.chain[0].unit.id}] ({c.score:.2f})"
-        for c in resolution.candidates[1 : 1 + OTHER_CANDIDATES]
+        f"{u.name} [{u.id}] ({score:.2f})" for u, score in found.others[:OTHER_CANDIDATES]
     )
-    score = sys.intern(f"{best.score:.2f}")
+    score = sys.intern(f"{found.score:.2f}")
     return (status, unit.name, unit.id, chain, score, others, warnings, edition_label)
 
 
@@ -243,7 +242,7 @@ class RowDecoder:
             return found
         recorder = RecordingReader(self.reader)
         parsed, keys = self._parse_of(text, entry)
-        cells = summarize(resolve(parsed, when, recorder, keys), self.edition_label)
+        cells = summarize(brief(parsed, when, recorder, keys), self.edition_label)
         # Kept only until resolved once: another date class parses again (~40 us) rather
         # than ~100,000 parses (1 KiB each) staying in each worker.
         self._parses.pop(entry.signature, None)

@@ -242,10 +242,33 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class Brief:
+    """What a list's decode columns show of a resolution: no wording, no text of the record."""
+
+    status: Status
+    chain: tuple[UnitFact, ...]  # the best candidate's units, smallest first; () if none
+    score: float  # the best candidate's (0.0 if none)
+    others: tuple[tuple[UnitFact, float], ...]  # the other candidates' anchors and scores
+    warning_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Resolution:
     status: Status
     candidates: tuple[Candidate, ...]
     notices: tuple[Notice, ...] = ()  # the warnings when there is no candidate
+
+    def brief(self) -> Brief:
+        if not self.candidates:
+            return Brief(self.status, (), 0.0, (), self.warning_codes)
+        best, *others = self.candidates
+        return Brief(
+            self.status,
+            tuple(link.unit for link in best.chain),
+            best.score,
+            tuple((c.chain[0].unit, c.score) for c in others),
+            self.warning_codes,
+        )
 
     @property
     def warnings(self) -> tuple[Notice, ...]:
@@ -357,6 +380,19 @@ class _Resolver:
     _known: tuple[int, float] | None = None  # known elements, and the unknown ones' weight
 
     def run(self) -> Resolution:
+        if not self._prepare():
+            return Resolution(Status.INVALID, (), self._nothing_usable())
+        return self._ranked()
+
+    def brief(self) -> Brief:
+        """`run().brief()`; for the record's usual shape, without building the answer."""
+        if not self._prepare():
+            return Resolution(Status.INVALID, (), self._nothing_usable()).brief()
+        found = self._single_chain_brief() if self.prune else None
+        return found if found is not None else self._ranked().brief()
+
+    def _prepare(self) -> bool:
+        """Read every element's readings (and their ancestors); False: nothing to look up."""
         elements = self.parse.elements
         if self.keys is not None:
             keys_of = dict(enumerate(self.keys))
@@ -364,13 +400,18 @@ class _Resolver:
             keys_of = {i: element_keys(e) for i, e in enumerate(elements)}
         self.targets = [i for i, keys in keys_of.items() if keys]
         if not self.targets:
-            return Resolution(Status.INVALID, (), self._nothing_usable())
+            return False
         self._read(keys_of)
-
-        anchors = [(i, pos) for i in self.targets for pos in range(len(self.info[i].facts))]
         self.reader.prefetch_ancestors(
-            list(dict.fromkeys(self.info[i].facts[pos][0].unit_id for i, pos in anchors))
+            list(
+                dict.fromkeys(fact.unit_id for i in self.targets for fact, _ in self.info[i].facts)
+            )
         )
+        return True
+
+    def _ranked(self) -> Resolution:
+        elements = self.parse.elements
+        anchors = [(i, pos) for i in self.targets for pos in range(len(self.info[i].facts))]
         # Most hypotheses only repeat a better one's chain: word the kept ones alone.
         kept = self._single_chain() if self.prune else None
         if kept is None:
@@ -673,6 +714,72 @@ class _Resolver:
             if any(self.reader.reaches(info[i].facts[0][0].unit_id, smallest) for i in targets[1:]):
                 return None  # a cycle in the codebook: leave it to the general ranking
         return [draft]
+
+    def _single_chain_brief(self) -> Brief | None:
+        """`_single_chain`'s answer as its `Brief`, worked out without building it.
+
+        The same reads in the same order as `_single_chain`, `_draft`, `_candidate` and
+        `_status` make (so a recording reader notes the same periods), the same weights in
+        the same order (so the same score to the last bit), and none of the objects: no
+        matches, drafts, chain links, candidates or worded notices. None where
+        `_single_chain` would not answer; then the answer is ranked in full.
+        """
+        targets = self.targets
+        info = self.info
+        for i in targets:
+            target = info[i]
+            if len(target.facts) != 1 or target.sampled:
+                return None
+        when = self.when
+        first = targets[0]
+        anchor = info[first].facts[0][0]
+        path = self._climb(anchor.unit_id, self._units_named_elsewhere(first), first)
+        depth = {uid: d for d, (uid, _) in enumerate(path)}
+        # Each unit's readings on the chain, anchor first: (fit, by_fallback, verification).
+        on_chain: dict[str, list[tuple[Fit, bool, str]]] = {}
+        codes = [n.code for n in self.parse.warnings]
+        codes.extend(n.code for n in self._notices)
+        for i in targets:
+            fact, by_fallback = info[i].facts[0]
+            if fact.unit_id not in depth:
+                return None
+            reading = (fact.validity.fit(when), by_fallback, fact.verification)
+            on_chain.setdefault(fact.unit_id, []).append(reading)
+            if by_fallback:
+                codes.append("suffix_ignored")
+        top_needed = max(depth[uid] for uid in on_chain)
+        units: list[UnitFact] = []
+        weights_fit: list[float] = []
+        weights_ver: list[float] = []
+        for d, (uid, link) in enumerate(path):
+            unit = self.reader.unit(uid)
+            if unit is None:
+                return None  # a dangling reference: leave it to `_draft`
+            units.append(unit)
+            for fit, by_fallback, verification in on_chain.get(uid, ()):
+                weight = FIT_WEIGHT[fit]
+                weights_fit.append(weight * SUFFIX_FALLBACK_WEIGHT if by_fallback else weight)
+                weights_ver.append(VERIFICATION_WEIGHT.get(verification, 0.5))
+            if link is not None and d < top_needed:
+                weights_fit.append(FIT_WEIGHT[link.validity.fit(when)])
+                weights_ver.append(VERIFICATION_WEIGHT.get(link.verification, 0.5))
+        score = _score(self._coverage(len(targets)), weights_fit, weights_ver, 0)
+        if len(targets) > 1:
+            if score < round(self._coverage(len(targets) - 1), 3):
+                return None
+            smallest = frozenset({anchor.unit_id})
+            if any(self.reader.reaches(info[i].facts[0][0].unit_id, smallest) for i in targets[1:]):
+                return None
+        outside = False
+        for unit in units:
+            for fit, _, _ in on_chain.get(unit.id, ()):
+                if fit is Fit.OUTSIDE:
+                    codes.append("code_out_of_period")
+                    outside = True
+                elif fit is Fit.BOUNDARY:
+                    codes.append("code_period_boundary")
+        status = Status.PARTIAL if outside else Status.RESOLVED
+        return Brief(status, tuple(units), score, (), tuple(dict.fromkeys(codes)))
 
     def _coverage(self, explained: int) -> float:
         """The share of known elements explained; unknown elements (most companies) weigh
@@ -1052,3 +1159,13 @@ def resolve(
     `keys`: `element_keys` of each element of `parse`, when the caller has them already.
     """
     return _Resolver(parse, when, reader, keys=keys).run()
+
+
+def brief(
+    parse: ParseResult,
+    when: DateRange | None,
+    reader: CodebookReader,
+    keys: Sequence[tuple[str, ...]] | None = None,
+) -> Brief:
+    """`resolve(...).brief()`: what a list's decode columns show, made more cheaply."""
+    return _Resolver(parse, when, reader, keys=keys).brief()
