@@ -159,13 +159,14 @@ class Subtree:
     worked out once per class and kept, equal answers shared.
     """
 
-    __slots__ = ("_by_class", "_points", "_sets", "links", "root", "validities")
+    __slots__ = ("_by_class", "_sets", "links", "points", "root")
 
     def __init__(self, root: str, links: list[LinkFact]) -> None:
         self.root = root
         self.links = links
-        self.validities = tuple({id(x.validity): x.validity for x in links}.values())
-        self._points = tuple(sorted({p for v in self.validities for p in v.points()}))
+        validities = {id(x.validity): x.validity for x in links}.values()
+        # Every bound point of the links' periods, in order: where `under` may change.
+        self.points = tuple(sorted({p for v in validities for p in v.points()}))
         self._by_class: dict[tuple[int, int] | None, frozenset[str]] = {}
         self._sets: dict[frozenset[str], frozenset[str]] = {}
 
@@ -175,8 +176,8 @@ class Subtree:
             None
             if when is None
             else (
-                bisect.bisect_right(self._points, when.lower),
-                bisect.bisect_left(self._points, when.upper),
+                bisect.bisect_right(self.points, when.lower),
+                bisect.bisect_left(self.points, when.upper),
             )
         )
         found = self._by_class.get(key)

@@ -79,9 +79,10 @@ class RecordingReader:
 
     def subtree(self, root: str, limit: int) -> Subtree | None:
         subtree = self.inner.subtree(root, limit)
-        if subtree is not None:
-            for validity in subtree.validities:
-                self._note(validity)
+        if subtree is not None and id(subtree) not in self._seen:
+            # Every bound point of its links at once (the same points, one set update).
+            self._seen.add(id(subtree))
+            self._points.update(subtree.points)
         return subtree
 
     def prefetch_ancestors(self, unit_ids: Sequence[str]) -> None:

@@ -389,7 +389,7 @@ class _Resolver:
         if not self._prepare():
             return Resolution(Status.INVALID, (), self._nothing_usable()).brief()
         found = self._single_chain_brief() if self.prune else None
-        return found if found is not None else self._ranked().brief()
+        return found if found is not None else self._ranked_brief()
 
     def _prepare(self) -> bool:
         """Read every element's readings (and their ancestors); False: nothing to look up."""
@@ -410,22 +410,44 @@ class _Resolver:
         return True
 
     def _ranked(self) -> Resolution:
-        elements = self.parse.elements
-        anchors = [(i, pos) for i in self.targets for pos in range(len(self.info[i].facts))]
+        kept = self._kept()
+        if not kept:
+            return self._not_found()
+        candidates = tuple(self._candidate(d) for d in kept)
+        return Resolution(self._status(kept), candidates)
+
+    def _ranked_brief(self) -> Brief:
+        """`_ranked().brief()`, building only the best candidate (for its warnings)."""
+        kept = self._kept()
+        if not kept:
+            return self._not_found().brief()
+        best = self._candidate(kept[0])
+        return Brief(
+            self._status(kept),
+            tuple(kept[0].units),
+            best.score,
+            tuple((d.units[0], d.score) for d in kept[1:]),
+            best.warning_codes,
+        )
+
+    def _kept(self) -> list[_Draft]:
+        """The hypotheses kept, ranked."""
         # Most hypotheses only repeat a better one's chain: word the kept ones alone.
         kept = self._single_chain() if self.prune else None
         if kept is None:
+            anchors = [(i, pos) for i in self.targets for pos in range(len(self.info[i].facts))]
             kept = self._kept_drafts(anchors)
-        candidates = tuple(self._candidate(d) for d in kept)
-        if not candidates:
-            unknown = ", ".join(repr(elements[i].text) for i in self.targets)
-            notice = Notice(
-                "not_in_codebook",
-                f"Không tìm thấy {unknown} trong bộ mã của ấn bản này.",
-                f"{unknown} not found in this codebook edition.",
-            )
-            return Resolution(Status.UNRESOLVED, (), (notice,))
-        return Resolution(self._status(candidates), candidates)
+        return kept
+
+    def _not_found(self) -> Resolution:
+        elements = self.parse.elements
+        unknown = ", ".join(repr(elements[i].text) for i in self.targets)
+        notice = Notice(
+            "not_in_codebook",
+            f"Không tìm thấy {unknown} trong bộ mã của ấn bản này.",
+            f"{unknown} not found in this codebook edition.",
+        )
+        return Resolution(Status.UNRESOLVED, (), (notice,))
 
     def _read(self, keys_of: dict[int, tuple[str, ...]]) -> None:
         """Read the codebook's readings of every element.
@@ -917,15 +939,16 @@ class _Resolver:
         unit = self.reader.unit(match.assignment.unit_id)
         return unit.existed.fit(self.when) if unit else Fit.UNKNOWN_PERIOD
 
-    def _status(self, candidates: tuple[Candidate, ...]) -> Status:
-        best = candidates[0]
+    def _status(self, kept: list[_Draft]) -> Status:
+        """The status of the kept hypotheses (a candidate's chain holds its draft's units)."""
+        best = kept[0]
         if any(self.info[i].sampled for i in self.targets):
             return Status.AMBIGUOUS  # not every reading of an element was even considered
-        best_units = {link.unit.id for link in best.chain}
+        best_units = best.chain_ids
         rivals = [
-            c
-            for c in candidates[1:]
-            if c.score >= best.score * AMBIGUITY_RATIO and c.chain[0].unit.id not in best_units
+            d
+            for d in kept[1:]
+            if d.score >= best.score * AMBIGUITY_RATIO and d.units[0].id not in best_units
         ]
         if rivals:
             return Status.AMBIGUOUS
