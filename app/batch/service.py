@@ -52,7 +52,7 @@ CHUNK_ROWS = 4_000
 TOP_UNRESOLVED = 20
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files decode faster than worker processes start
 ROUTES_KEPT = 500_000  # distinct designations whose worker is remembered
-TAILS_KEPT = 200_000  # decode columns whose CSV text a decoder remembers
+TAILS_KEPT = 16_384  # decode columns whose CSV text a decoder remembers (~10 MiB)
 
 T = TypeVar("T")
 Progress = Callable[[int, float | None], None]  # rows done, share of the input read (or None)

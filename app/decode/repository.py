@@ -33,7 +33,7 @@ from codebook.store import visible
 
 IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
 WHOLE_KEY_AFTER = 3  # a key read for some of its units this often is then read whole
-ABOVE_KEPT = 100_000  # units whose units above (any period) `reaches` remembers
+ABOVE_KEPT = 50_000  # units whose units above (any period) `reaches` remembers
 _intern = sys.intern
 
 
@@ -71,7 +71,7 @@ class EditionReader:
         self._subtrees: dict[tuple[str, int], Subtree | None] = {}
         self._asks: dict[str, int] = {}
         self._climbable: set[str] = set()  # units whose ancestors are all loaded
-        self._above: dict[str, frozenset[str]] = {}  # unit -> every unit above it, any period
+        self._above: dict[str, tuple[str, ...]] = {}  # unit -> every unit above it, any period
         self._whole = False  # every unit, link and area read (load_hierarchy)
         self._key_index: dict[str, dict[str, list[AssignmentFact]]] = {}
         self._statements = self._prepare()
@@ -445,8 +445,8 @@ class EditionReader:
             found.discard(unit_id)
             if len(self._above) >= ABOVE_KEPT:
                 self._above.clear()
-            above = self._above[unit_id] = frozenset(found)
-        return not above.isdisjoint(units)
+            above = self._above[unit_id] = tuple(found)  # a few units: a tuple is smallest
+        return any(u in units for u in above)
 
     def parents(self, unit_id: str) -> list[LinkFact]:
         """Links from `unit_id` up to its parents, over all periods."""
