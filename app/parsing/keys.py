@@ -7,6 +7,8 @@ its key, so a record's "F9" and the codebook's "Sư đoàn 9" meet on
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from app.parsing.ast import (
     CoverCodeElement,
     Element,
@@ -42,6 +44,7 @@ def element_keys(element: Element) -> tuple[str, ...]:
             return ()
 
 
+@lru_cache(maxsize=65_536)  # asked of every key of every record; keys repeat by the thousand
 def without_suffix(key: str) -> str | None:
     """`division:320a` → `division:320`: the fallback when a suffixed number is unknown."""
     head, _, tail = key.rpartition(":")
