@@ -15,7 +15,7 @@ import sys
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from app.context import Context
+from app.context import Context, settle_heap
 from app.db.models import Edition
 from app.decode.memo import RecordingReader, memo_of
 from app.decode.resolver import WIDE, Brief, Resolution, brief
@@ -193,8 +193,8 @@ class RowDecoder:
                     fresh.append(self._parse_of(text, entry))
         if not fresh:
             return
-        if len(pairs) >= WHOLE_HIERARCHY_FROM:
-            self.reader.load_hierarchy()
+        if len(pairs) >= WHOLE_HIERARCHY_FROM and self.reader.load_whole(WIDE):
+            settle_heap()  # what a server does before listening (Context.warm)
         per_parse: list[list[list[str]]] = []  # per parse, per element with keys, its keys
         for _, keys_of in fresh:
             elements = []

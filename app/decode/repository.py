@@ -525,6 +525,18 @@ class EditionReader:
         self._load_areas(reached)
         self._climbable.update(reached)
 
+    def load_whole(self, more_than: int) -> bool:
+        """The whole hierarchy, and every key more than `more_than` assignments carry, once.
+
+        What a server or a long list will read anyway, in a few queries. True when it was
+        read now (False: already read).
+        """
+        if self._whole:
+            return False
+        self.load_hierarchy()
+        self.load_common_keys(more_than)
+        return True
+
     def load_hierarchy(self) -> None:
         """Read every unit, parent link and area of the edition at once.
 
