@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from app.decode.facts import (
@@ -275,6 +275,12 @@ def format_en(value: dt.date, precision: str | None) -> str:
     return value.isoformat()
 
 
+# A codebook repeats a few thousand periods and every reason words one (Validity compares
+# by value, so equal periods share their wording).
+PERIODS_WORDED = 16_384
+
+
+@lru_cache(maxsize=PERIODS_WORDED)
 def period_vi(v: Validity) -> str:
     if not v.known:
         return "(không rõ thời gian)"
@@ -283,6 +289,7 @@ def period_vi(v: Validity) -> str:
     return " ".join(p for p in (start, end) if p)
 
 
+@lru_cache(maxsize=PERIODS_WORDED)
 def period_en(v: Validity) -> str:
     if not v.known:
         return "(period unknown)"
@@ -911,6 +918,7 @@ VERIFICATION_VI = {
 }
 
 
+@lru_cache(maxsize=256)
 def _weighing(verification: str) -> tuple[str, str]:
     """How a row's verification status weighs in the score, said in words (vi, en)."""
     weight = VERIFICATION_WEIGHT.get(verification, 0.5)
