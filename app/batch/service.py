@@ -131,12 +131,13 @@ def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterato
     for index, raw in enumerate(items):
         try:
             item = BatchItem.model_validate(raw)
-            answer = answer_json(context, chosen, item.text, item.date)
+            ident = json.dumps(item.id, ensure_ascii=False).encode()
+            head = b'{"id":' + ident + b',"index":' + str(index).encode() + b","
+            answer = answer_json(context, chosen, item.text, item.date, head)
         except (PhienhieuError, ValidationError) as exc:
             yield _item_error(index, raw, exc)
             continue
-        ident = json.dumps(item.id, ensure_ascii=False).encode()
-        yield b'{"id":' + ident + b',"index":' + str(index).encode() + b"," + answer[1:]
+        yield answer
 
 
 async def read_limited(stream: AsyncIterator[bytes], limit: int) -> bytes:
