@@ -20,14 +20,10 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from app.decode.facts import AreaFact, AssignmentFact, Fit, LinkFact, SourceRef, UnitFact, Validity
-from app.decode.resolver import Candidate, ChainLink, Match
+from app.decode.resolver import Candidate, ChainLink
 from app.parsing.ast import Notice
 
 FRAGMENTS_KEPT = 100_000  # facts whose JSON a reader keeps; the oldest half goes when full
-
-_FIT = {fit: encode_basestring(fit.value).encode() for fit in Fit}
-_BOOL = {True: b"true", False: b"false"}
-
 
 # `json.dumps` with these arguments makes such an encoder at every call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -50,11 +46,24 @@ def _str(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)
 
 
-def _fit(fit: Fit | None) -> bytes:
-    if fit is None:
-        return b"null"
-    found = _FIT.get(fit)
-    return found if found is not None else dumps(fit.value)
+_FITS: tuple[Fit | None, ...] = (*Fit, None)
+
+
+def _fit_json(fit: Fit | None) -> str:
+    return "null" if fit is None else encode_basestring(fit.value)
+
+
+# What stands between a fact's fixed parts, for each fit (None: the JSON null).
+_EXISTED = {f: f',"existed_fit":{_fit_json(f)},"source":'.encode() for f in Fit}
+_VALID_FIT = {f: f',"fit":{_fit_json(f)},"source":'.encode() for f in _FITS}
+_SUFFIX = {True: b"true}", False: b"false}"}
+
+
+def _between(table: dict[Any, bytes], fit: Fit | None, before: str, after: str) -> bytes:
+    found = table.get(fit)
+    if found is None:  # not a Fit member; as json would render it
+        found = before.encode() + dumps(None if fit is None else fit.value) + after.encode()
+    return found
 
 
 def _score(score: float) -> bytes:
@@ -63,29 +72,29 @@ def _score(score: float) -> bytes:
     return dumps(score)  # anything else as json renders it (and refuses NaN)
 
 
-def _int(value: int) -> bytes:
-    return int.__repr__(value).encode() if type(value) is int else dumps(value)
+def _int(value: int) -> str:
+    return int.__repr__(value) if type(value) is int else dumps(value).decode()
 
 
-def _bool(value: bool) -> bytes:
-    found = _BOOL.get(value) if type(value) is bool else None
-    return found if found is not None else dumps(value)
-
-
-def _validity(v: Validity) -> str:
+def _validity(v: Validity) -> bytes:
     return (
         f'{{"from":{_str(v.start.isoformat() if v.start else None)},'
         f'"from_precision":{_str(v.start_precision)},'
         f'"to":{_str(v.end.isoformat() if v.end else None)},'
         f'"to_precision":{_str(v.end_precision)}}}'
-    )
+    ).encode()
 
 
-def _source(s: SourceRef) -> str:
+def _source(s: SourceRef) -> bytes:
     return (
         f'{{"id":{_str(s.id)},"kind":{_str(s.kind)},"citation":{_str(s.citation)},'
         f'"url":{_str(s.url)},"reliability":{_str(s.reliability)}}}'
-    )
+    ).encode()
+
+
+# A fact's fixed JSON: the part before its period, its period's, its source's, the part
+# after its source; a period's and a source's are shared by every fact citing them.
+_Parts = tuple[object, bytes, bytes, bytes, bytes]
 
 
 class Fragments:
@@ -95,71 +104,91 @@ class Fragments:
     entry lives.
     """
 
-    __slots__ = ("_made", "_max")
+    __slots__ = ("_made", "_max", "_shared")
 
     def __init__(self, max_entries: int = FRAGMENTS_KEPT) -> None:
         self._max = max_entries
-        self._made: dict[int, tuple[object, tuple[bytes, ...]]] = {}
+        self._made: dict[int, _Parts] = {}
+        self._shared: dict[int, tuple[object, bytes]] = {}  # periods and sources
 
     def __len__(self) -> int:
-        return len(self._made)
+        return len(self._made) + len(self._shared)
 
-    def _keep(self, fact: object, parts: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    def _keep(
+        self, fact: object, before: str, validity: Validity, source: SourceRef, after: str
+    ) -> _Parts:
         made = self._made
         if len(made) >= self._max:
             # Drop the oldest half: cheap, and the facts still in use come straight back.
             for key in list(made)[: len(made) // 2]:
                 made.pop(key, None)
-        made[id(fact)] = (fact, parts)
+        parts = made[id(fact)] = (
+            fact,
+            before.encode(),
+            self._part(validity, _validity),
+            self._part(source, _source),
+            after.encode(),
+        )
         return parts
 
-    def _unit(self, u: UnitFact) -> tuple[bytes, ...]:
+    def _part(self, fact: Any, encode: Any) -> bytes:
+        shared = self._shared
+        found = shared.get(id(fact))
+        if found is not None and found[0] is fact:
+            return found[1]
+        if len(shared) >= self._max:
+            shared.clear()
+        made: bytes = encode(fact)
+        shared[id(fact)] = (fact, made)
+        return made
+
+    def _unit(self, u: UnitFact) -> _Parts:
         found = self._made.get(id(u))
         if found is not None and found[0] is u:
-            return found[1]
-        head = (
-            f'{{"id":{_str(u.id)},"name":{_str(u.name)},"echelon":{_str(u.echelon)},'
-            f'"existed":{_validity(u.existed)},"existed_fit":'
+            return found
+        return self._keep(
+            u,
+            f'{{"id":{_str(u.id)},"name":{_str(u.name)},"echelon":{_str(u.echelon)},"existed":',
+            u.existed,
+            u.source,
+            f',"verification":{_str(u.verification)},"note":{_str(u.note)},"matched":[',
         )
-        tail = (
-            f',"source":{_source(u.source)},"verification":{_str(u.verification)},'
-            f'"note":{_str(u.note)},"matched":['
-        )
-        return self._keep(u, (head.encode(), tail.encode()))
 
-    def _assignment(self, a: AssignmentFact) -> tuple[bytes, ...]:
+    def _assignment(self, a: AssignmentFact) -> _Parts:
         found = self._made.get(id(a))
         if found is not None and found[0] is a:
-            return found[1]
-        head = (
-            f',"code":{_str(a.code)},"kind":{_str(a.kind)},"valid":{_validity(a.validity)},"fit":'
+            return found
+        return self._keep(
+            a,
+            f',"code":{_str(a.code)},"kind":{_str(a.kind)},"valid":',
+            a.validity,
+            a.source,
+            f',"verification":{_str(a.verification)},"note":{_str(a.note)},"suffix_ignored":',
         )
-        tail = (
-            f',"source":{_source(a.source)},"verification":{_str(a.verification)},'
-            f'"note":{_str(a.note)},"suffix_ignored":'
-        )
-        return self._keep(a, (head.encode(), tail.encode()))
 
-    def _link(self, link: LinkFact) -> tuple[bytes, ...]:
+    def _link(self, link: LinkFact) -> _Parts:
         found = self._made.get(id(link))
         if found is not None and found[0] is link:
-            return found[1]
-        head = f'{{"parent":{_str(link.parent_id)},"valid":{_validity(link.validity)},"fit":'
-        tail = (
-            f',"source":{_source(link.source)},"verification":{_str(link.verification)},'
-            f'"note":{_str(link.note)}}}'
+            return found
+        return self._keep(
+            link,
+            f'],"parent_link":{{"parent":{_str(link.parent_id)},"valid":',
+            link.validity,
+            link.source,
+            f',"verification":{_str(link.verification)},"note":{_str(link.note)}}},"areas":[',
         )
-        return self._keep(link, (head.encode(), tail.encode()))
 
-    def _area(self, area: AreaFact) -> bytes:
+    def _area(self, area: AreaFact) -> _Parts:
         found = self._made.get(id(area))
         if found is not None and found[0] is area:
-            return found[1][0]
-        made = (
-            f'{{"area":{_str(area.area)},"valid":{_validity(area.validity)},'
-            f'"source":{_source(area.source)},"verification":{_str(area.verification)}}}'
+            return found
+        return self._keep(
+            area,
+            f'{{"area":{_str(area.area)},"valid":',
+            area.validity,
+            area.source,
+            f',"verification":{_str(area.verification)}}}',
         )
-        return self._keep(area, (made.encode(),))[0]
 
     def candidates(self, candidates: Iterable[Candidate]) -> bytes:
         """`[c.to_json() for c in candidates]` as JSON bytes."""
@@ -184,7 +213,7 @@ class Fragments:
             if n:
                 out.append(b",")
             out.append(
-                f'{{"element":{_int(u.element).decode()},"text":{_str(u.text)},'
+                f'{{"element":{_int(u.element)},"text":{_str(u.text)},'
                 f'"reason":{_str(u.reason)}}}'.encode()
             )
         out.append(b'],"reasons":')
@@ -194,38 +223,33 @@ class Fragments:
         out.append(b"}")
 
     def _chain_link(self, link: ChainLink, out: list[bytes]) -> None:
-        head, tail = self._unit(link.unit)
-        out.append(head)
-        out.append(_fit(link.fit))
-        out.append(tail)
-        for n, match in enumerate(link.matched):
+        _, before, valid, source, after = self._unit(link.unit)
+        between = _between(_EXISTED, link.fit, ',"existed_fit":', ',"source":')
+        out += (before, valid, between, source, after)
+        for n, m in enumerate(link.matched):
             if n:
                 out.append(b",")
-            self._match(match, out)
-        out.append(b'],"parent_link":')
+            _, before, valid, source, after = self._assignment(m.assignment)
+            between = _between(_VALID_FIT, m.fit, ',"fit":', ',"source":')
+            suffix = _SUFFIX.get(m.by_fallback) if type(m.by_fallback) is bool else None
+            if suffix is None:
+                suffix = dumps(m.by_fallback) + b"}"
+            opening = f'{{"element":{_int(m.element)},"text":{_str(m.text)}'.encode()
+            out += (opening, before, valid, between, source, after, suffix)
         parent = link.parent_link
         if parent is None:
-            out.append(b"null")
+            out.append(b'],"parent_link":null,"areas":[')
         else:
-            head, tail = self._link(parent)
-            out.append(head)
-            out.append(_fit(link.parent_fit) if link.parent_fit else b"null")
-            out.append(tail)
-        out.append(b',"areas":[')
+            _, before, valid, source, after = self._link(parent)
+            fit = link.parent_fit if link.parent_fit else None
+            between = _between(_VALID_FIT, fit, ',"fit":', ',"source":')
+            out += (before, valid, between, source, after)
         for n, area in enumerate(link.areas):
             if n:
                 out.append(b",")
-            out.append(self._area(area))
+            _, before, valid, source, after = self._area(area)
+            out += (before, valid, b',"source":', source, after)
         out.append(b"]}")
-
-    def _match(self, m: Match, out: list[bytes]) -> None:
-        head, tail = self._assignment(m.assignment)
-        out.append(f'{{"element":{_int(m.element).decode()},"text":{_str(m.text)}'.encode())
-        out.append(head)
-        out.append(_fit(m.fit))
-        out.append(tail)
-        out.append(_bool(m.by_fallback))
-        out.append(b"}")
 
 
 def notice(n: Notice) -> bytes:
@@ -237,15 +261,18 @@ def notice(n: Notice) -> bytes:
         where = f"[{span[0]},{span[1]}]"
     else:
         where = dumps(list(span)).decode()
-    return (
-        f'{{"code":{_str(n.code)},"message_vi":{_str(n.message_vi)},'
-        f'"message_en":{_str(n.message_en)},"span":{where}}}'
-    ).encode()
+    try:
+        return (
+            f'{{"code":{encode_basestring(n.code)},"message_vi":{encode_basestring(n.message_vi)},'
+            f'"message_en":{encode_basestring(n.message_en)},"span":{where}}}'
+        ).encode()
+    except TypeError:  # not a str (a None): as json renders it
+        return dumps(n.to_json())
 
 
 def notices(items: Iterable[Notice]) -> bytes:
     """`[n.to_json() for n in items]` as JSON bytes."""
-    return b"[" + b",".join(notice(n) for n in items) + b"]"
+    return b"[" + b",".join(map(notice, items)) + b"]"
 
 
 def fragments_of(reader: Any) -> Fragments:
