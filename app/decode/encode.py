@@ -54,15 +54,19 @@ def _fit_json(fit: Fit | None) -> str:
 
 
 # What stands between a fact's fixed parts, for each fit (None: the JSON null).
-_EXISTED = {f: f',"existed_fit":{_fit_json(f)},"source":'.encode() for f in Fit}
-_VALID_FIT = {f: f',"fit":{_fit_json(f)},"source":'.encode() for f in _FITS}
+_EXISTED: dict[Fit | None, bytes] = {
+    f: f',"existed_fit":{_fit_json(f)},"source":'.encode() for f in Fit
+}
+_VALID_FIT: dict[Fit | None, bytes] = {
+    f: f',"fit":{_fit_json(f)},"source":'.encode() for f in _FITS
+}
 _SUFFIX = {True: b"true}", False: b"false}"}
 
 
-def _between(table: dict[Any, bytes], fit: Fit | None, before: str, after: str) -> bytes:
+def _between(table: dict[Fit | None, bytes], fit: Fit | None, key: str) -> bytes:
     found = table.get(fit)
-    if found is None:  # not a Fit member; as json would render it
-        found = before.encode() + dumps(None if fit is None else fit.value) + after.encode()
+    if found is None:  # not a Fit member: as json would render its value
+        found = f',"{key}":'.encode() + dumps(fit.value) + b',"source":'  # type: ignore[union-attr]
     return found
 
 
@@ -125,20 +129,20 @@ class Fragments:
         parts = made[id(fact)] = (
             fact,
             before.encode(),
-            self._part(validity, _validity),
-            self._part(source, _source),
+            self._part(validity),
+            self._part(source),
             after.encode(),
         )
         return parts
 
-    def _part(self, fact: Any, encode: Any) -> bytes:
+    def _part(self, fact: Validity | SourceRef) -> bytes:
         shared = self._shared
         found = shared.get(id(fact))
         if found is not None and found[0] is fact:
             return found[1]
         if len(shared) >= self._max:
-            shared.clear()
-        made: bytes = encode(fact)
+            shared.clear()  # a codebook has a few thousand periods and sources: never, really
+        made = _validity(fact) if isinstance(fact, Validity) else _source(fact)
         shared[id(fact)] = (fact, made)
         return made
 
@@ -224,13 +228,13 @@ class Fragments:
 
     def _chain_link(self, link: ChainLink, out: list[bytes]) -> None:
         _, before, valid, source, after = self._unit(link.unit)
-        between = _between(_EXISTED, link.fit, ',"existed_fit":', ',"source":')
+        between = _between(_EXISTED, link.fit, "existed_fit")
         out += (before, valid, between, source, after)
         for n, m in enumerate(link.matched):
             if n:
                 out.append(b",")
             _, before, valid, source, after = self._assignment(m.assignment)
-            between = _between(_VALID_FIT, m.fit, ',"fit":', ',"source":')
+            between = _between(_VALID_FIT, m.fit, "fit")
             suffix = _SUFFIX.get(m.by_fallback) if type(m.by_fallback) is bool else None
             if suffix is None:
                 suffix = dumps(m.by_fallback) + b"}"
@@ -242,7 +246,7 @@ class Fragments:
         else:
             _, before, valid, source, after = self._link(parent)
             fit = link.parent_fit if link.parent_fit else None
-            between = _between(_VALID_FIT, fit, ',"fit":', ',"source":')
+            between = _between(_VALID_FIT, fit, "fit")
             out += (before, valid, between, source, after)
         for n, area in enumerate(link.areas):
             if n:
