@@ -20,10 +20,14 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from app.decode.facts import AreaFact, AssignmentFact, Fit, LinkFact, SourceRef, UnitFact, Validity
-from app.decode.resolver import Candidate, ChainLink
+from app.decode.resolver import REASONS_WORDED, Candidate, ChainLink
 from app.parsing.ast import Notice
 
 FRAGMENTS_KEPT = 100_000  # facts whose JSON a reader keeps; the oldest half goes when full
+
+# Reasons the resolver words once and shares (`_matched_notice`, `_link_notice`): their JSON
+# is kept too, by identity.
+SHARED_REASONS = frozenset({"matched", "parent_link"})
 
 # `json.dumps` with these arguments makes such an encoder at every call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
@@ -108,12 +112,13 @@ class Fragments:
     entry lives.
     """
 
-    __slots__ = ("_made", "_max", "_shared")
+    __slots__ = ("_made", "_max", "_reasons", "_shared")
 
     def __init__(self, max_entries: int = FRAGMENTS_KEPT) -> None:
         self._max = max_entries
         self._made: dict[int, _Parts] = {}
         self._shared: dict[int, tuple[object, bytes]] = {}  # periods and sources
+        self._reasons: dict[int, tuple[Notice, bytes]] = {}
 
     def __len__(self) -> int:
         return len(self._made) + len(self._shared)
@@ -194,6 +199,19 @@ class Fragments:
             f',"verification":{_str(area.verification)}}}',
         )
 
+    def _reason(self, reason: Notice) -> bytes:
+        if reason.code not in SHARED_REASONS:
+            return notice(reason)
+        reasons = self._reasons
+        found = reasons.get(id(reason))
+        if found is not None and found[0] is reason:
+            return found[1]
+        if len(reasons) >= REASONS_WORDED * 2:
+            reasons.clear()
+        made = notice(reason)
+        reasons[id(reason)] = (reason, made)
+        return made
+
     def candidates(self, candidates: Iterable[Candidate]) -> bytes:
         """`[c.to_json() for c in candidates]` as JSON bytes."""
         out: list[bytes] = [b"["]
@@ -220,8 +238,12 @@ class Fragments:
                 f'{{"element":{_int(u.element)},"text":{_str(u.text)},'
                 f'"reason":{_str(u.reason)}}}'.encode()
             )
-        out.append(b'],"reasons":')
-        out.append(notices(candidate.reasons))
+        out.append(b'],"reasons":[')
+        for n, reason in enumerate(candidate.reasons):
+            if n:
+                out.append(b",")
+            out.append(self._reason(reason))
+        out.append(b"]")
         out.append(b',"warnings":')
         out.append(notices(candidate.warnings))
         out.append(b"}")
