@@ -41,6 +41,7 @@ from app.batch.tables import (
 )
 from app.context import Context
 from app.db.models import Edition
+from app.decode.encode import dumps
 from app.decode.service import answer_json, chosen_edition
 from app.editions.service import edition_ref, resolve_edition
 from app.errors import PhienhieuError
@@ -131,12 +132,12 @@ def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterato
     for index, raw in enumerate(items):
         try:
             item = BatchItem.model_validate(raw)
-            answer = answer_json(context, chosen, item.text, item.date)
+            head = b'{"id":' + dumps(item.id) + b',"index":' + str(index).encode() + b","
+            answer = answer_json(context, chosen, item.text, item.date, head)
         except (PhienhieuError, ValidationError) as exc:
             yield _item_error(index, raw, exc)
             continue
-        ident = json.dumps(item.id, ensure_ascii=False).encode()
-        yield b'{"id":' + ident + b',"index":' + str(index).encode() + b"," + answer[1:]
+        yield answer
 
 
 async def read_limited(stream: AsyncIterator[bytes], limit: int) -> bytes:

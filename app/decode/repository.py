@@ -77,6 +77,7 @@ class EditionReader:
         self._statements = self._prepare()
         self.memo: Any = None  # the decode memo of this edition (app/decode/memo.py), if any
         self.rows: Any = None  # the batch row decoder kept with it (app/batch/rows.py), if any
+        self.fragments: Any = None  # its facts' JSON parts (app/decode/encode.py), if any
 
     # --- row helpers ---------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from app.decode.facts import (
@@ -298,6 +298,12 @@ def format_en(value: dt.date, precision: str | None) -> str:
     return value.isoformat()
 
 
+# A codebook repeats a few thousand periods and every reason words one (Validity compares
+# by value, so equal periods share their wording).
+PERIODS_WORDED = 16_384
+
+
+@lru_cache(maxsize=PERIODS_WORDED)
 def period_vi(v: Validity) -> str:
     if not v.known:
         return "(không rõ thời gian)"
@@ -306,6 +312,7 @@ def period_vi(v: Validity) -> str:
     return " ".join(p for p in (start, end) if p)
 
 
+@lru_cache(maxsize=PERIODS_WORDED)
 def period_en(v: Validity) -> str:
     if not v.known:
         return "(period unknown)"
@@ -962,25 +969,15 @@ class _Resolver:
         a = m.assignment
         unit = self.reader.unit(a.unit_id)
         name = unit.name if unit else a.unit_id
-        weight_vi, weight_en = _weighing(a.verification)
-        return Notice(
-            "matched",
-            f"'{m.text}' khớp {KIND_VI.get(a.kind, a.kind)} '{a.code}' của {name} "
-            f"{period_vi(a.validity)} (nguồn: {a.source.id}; {weight_vi}).",
-            f"'{m.text}' matches the {KIND_EN.get(a.kind, a.kind)} '{a.code}' of {name} "
-            f"{period_en(a.validity)} (source: {a.source.id}; {weight_en}).",
+        return _matched_notice(
+            m.text, a.kind, a.code, name, a.validity, a.source.id, a.verification
         )
 
     def _link_reason(self, unit: UnitFact, link: LinkFact) -> Notice:
         parent = self.reader.unit(link.parent_id)
         parent_name = parent.name if parent else link.parent_id
-        weight_vi, weight_en = _weighing(link.verification)
-        return Notice(
-            "parent_link",
-            f"{unit.name} trực thuộc {parent_name} {period_vi(link.validity)} "
-            f"(nguồn: {link.source.id}; {weight_vi}).",
-            f"{unit.name} was under {parent_name} {period_en(link.validity)} "
-            f"(source: {link.source.id}; {weight_en}).",
+        return _link_notice(
+            unit.name, parent_name, link.validity, link.source.id, link.verification
         )
 
     def _contradiction(self, index: int, path: list[tuple[str, LinkFact | None]]) -> Notice:
@@ -1041,6 +1038,7 @@ VERIFICATION_VI = {
 }
 
 
+@lru_cache(maxsize=256)
 def _weighing(verification: str) -> tuple[str, str]:
     """How a row's verification status weighs in the score, said in words (vi, en)."""
     weight = VERIFICATION_WEIGHT.get(verification, 0.5)
@@ -1050,6 +1048,43 @@ def _weighing(verification: str) -> tuple[str, str]:
     return (
         f"{status_vi}: chỉ tính {weight:.2f}".replace(".", ",") + " so với dòng đã kiểm chứng",
         f"{verification}: counts {weight:.2f} of a verified row",
+    )
+
+
+# Records name the same units again and again: each reason a matched code or a parent
+# link gives is worded once per wording (a notice is immutable, so it is shared).
+REASONS_WORDED = 8_192
+
+
+@lru_cache(maxsize=REASONS_WORDED)
+def _matched_notice(
+    text: str,
+    kind: str,
+    code: str,
+    name: str,
+    validity: Validity,
+    source_id: str,
+    verification: str,
+) -> Notice:
+    weight_vi, weight_en = _weighing(verification)
+    return Notice(
+        "matched",
+        f"'{text}' khớp {KIND_VI.get(kind, kind)} '{code}' của {name} "
+        f"{period_vi(validity)} (nguồn: {source_id}; {weight_vi}).",
+        f"'{text}' matches the {KIND_EN.get(kind, kind)} '{code}' of {name} "
+        f"{period_en(validity)} (source: {source_id}; {weight_en}).",
+    )
+
+
+@lru_cache(maxsize=REASONS_WORDED)
+def _link_notice(
+    name: str, parent_name: str, validity: Validity, source_id: str, verification: str
+) -> Notice:
+    weight_vi, weight_en = _weighing(verification)
+    return Notice(
+        "parent_link",
+        f"{name} trực thuộc {parent_name} {period_vi(validity)} (nguồn: {source_id}; {weight_vi}).",
+        f"{name} was under {parent_name} {period_en(validity)} (source: {source_id}; {weight_en}).",
     )
 
 

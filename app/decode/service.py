@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from functools import lru_cache
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.context import Context
 from app.db.models import Edition
+from app.decode.encode import dumps, dumps_str, fragments_of, notices
 from app.decode.memo import RecordingReader, memo_of
 from app.decode.resolver import Resolution, resolve
 from app.editions.service import edition_ref, resolve_edition
@@ -67,11 +67,6 @@ DATE_WORDED = frozenset({"code_out_of_period", "code_period_boundary", "anachron
 _WORDED = b"date-worded"
 
 
-def _dumps(value: Any) -> bytes:
-    # As Starlette's JSONResponse renders, so an answer is the same bytes whichever path made it.
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
 @lru_cache(maxsize=65_536)
 def cached_date(text: str | None) -> DateRange | None:
     """`parse_date`, remembered: a martyr list repeats the same few thousand dates."""
@@ -94,12 +89,15 @@ def _uses_date_wording(resolution: Resolution) -> bool:
     return not codes.isdisjoint(DATE_WORDED)
 
 
-def answer_json(context: Context, edition: Edition, text: str, date: str | None) -> bytes:
+def answer_json(
+    context: Context, edition: Edition, text: str, date: str | None, head: bytes = b"{"
+) -> bytes:
     """The answer of `decode` as JSON bytes; identical work is done once per edition.
 
     The status, candidates and warnings of `text` are kept per date class: any other
     date that falls alike against the rows the resolution read gets them without
-    resolving again (the same date text, if they quote the date).
+    resolving again (the same date text, if they quote the date). `head` opens the
+    object: a batch line puts its item's own keys there.
     """
     parsed = parse_text(text)
     when = cached_date(date)
@@ -111,15 +109,17 @@ def answer_json(context: Context, edition: Edition, text: str, date: str | None)
     if part is None or part is _WORDED:
         recorder = RecordingReader(reader)
         resolution = resolve(parsed, when, recorder)
-        part = (
-            b'"status":'
-            + _dumps(resolution.status.value)
-            + b',"parse":'
-            + _dumps(parsed.to_json())
-            + b',"candidates":'
-            + _dumps([c.to_json() for c in resolution.candidates])
-            + b',"warnings":'
-            + _dumps([w.to_json() for w in resolution.warnings])
+        part = b"".join(
+            (
+                b'"status":',
+                dumps_str(resolution.status.value),
+                b',"parse":',
+                dumps(parsed.to_json()),
+                b',"candidates":',
+                fragments_of(reader).candidates(resolution.candidates),
+                b',"warnings":',
+                notices(resolution.warnings),
+            )
         )
         points = recorder.points()
         if when is not None and _uses_date_wording(resolution):
@@ -127,15 +127,18 @@ def answer_json(context: Context, edition: Edition, text: str, date: str | None)
             memo.put((text, when.text), when, points, part)
         else:
             memo.put(text, when, points, part)
-    return _assemble(text, when, edition, part)
+    return _assemble(text, when, edition, part, head)
 
 
-def _assemble(text: str, when: DateRange | None, edition: Edition, part: bytes) -> bytes:
+def _assemble(
+    text: str, when: DateRange | None, edition: Edition, part: bytes, head: bytes = b"{"
+) -> bytes:
     # One join, not a chain of `+` that copied the ~13 KiB answer at each step.
     return b"".join(
         (
-            b'{"input":',
-            _dumps(text),
+            head,
+            b'"input":',
+            dumps_str(text),
             b',"date":',
             _date_json(when),
             b',"edition":',
@@ -149,7 +152,7 @@ def _assemble(text: str, when: DateRange | None, edition: Edition, part: bytes) 
 
 @lru_cache(maxsize=65_536)
 def _date_json(when: DateRange | None) -> bytes:
-    return _dumps(when.to_json() if when else None)
+    return dumps(when.to_json() if when else None)
 
 
 _EDITION_JSON: dict[tuple[Any, ...], bytes] = {}
@@ -162,7 +165,7 @@ def _edition_json(edition: Edition) -> bytes:
     if found is None:
         if len(_EDITION_JSON) >= 1024:
             _EDITION_JSON.clear()
-        found = _EDITION_JSON[key] = _dumps(edition_ref(edition))
+        found = _EDITION_JSON[key] = dumps(edition_ref(edition))
     return found
 
 
