@@ -15,7 +15,7 @@ import sys
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
-from app.context import Context, settle_heap
+from app.context import Context
 from app.db.models import Edition
 from app.decode.memo import RecordingReader, memo_of
 from app.decode.resolver import WIDE, Brief, Resolution, brief
@@ -191,10 +191,14 @@ class RowDecoder:
                 entry = self._text(text)
                 if entry.error is None:
                     fresh.append(self._parse_of(text, entry))
+        self.read_ahead(fresh, len(pairs))
+
+    def read_ahead(self, fresh: Sequence[Keyed], rows: int) -> None:
+        """`warm`'s bulk reads for parses made elsewhere (`rows`: how many rows they serve)."""
         if not fresh:
             return
-        if len(pairs) >= WHOLE_HIERARCHY_FROM and self.reader.load_whole(WIDE):
-            settle_heap()  # what a server does before listening (Context.warm)
+        if rows >= WHOLE_HIERARCHY_FROM:
+            self.reader.load_whole(WIDE)
         per_parse: list[list[list[str]]] = []  # per parse, per element with keys, its keys
         for _, keys_of in fresh:
             elements = []

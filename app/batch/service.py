@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from app.batch.errors import BatchTooLarge, BatchWorkerFailed, TableUnreadable
-from app.batch.rows import DECODE_COLUMNS, Cells, RowDecoder
+from app.batch.rows import DECODE_COLUMNS, Cells, RowDecoder, keyed
 from app.batch.tables import (
     CsvSink,
     CsvSource,
@@ -42,9 +42,10 @@ from app.batch.tables import (
 from app.context import Context
 from app.db.models import Edition
 from app.decode.encode import dumps
-from app.decode.service import answer_json, chosen_edition
+from app.decode.service import answer_json, chosen_edition, parse_text
 from app.editions.service import edition_ref, resolve_edition
 from app.errors import PhienhieuError
+from app.parsing.ast import ParseResult
 from app.parsing.normalize import fold
 from app.settings import Settings
 
@@ -122,13 +123,17 @@ def decode_batch(
 
 
 def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterator[bytes]:
-    # What the whole batch will read, in a few bulk queries rather than several per item.
-    texts = [
-        (raw["text"], "")
-        for raw in items
-        if isinstance(raw, dict) and isinstance(raw.get("text"), str)
-    ]
-    RowDecoder.shared(context, chosen).warm(texts)
+    # What the whole batch will read, in a few bulk queries rather than several per item,
+    # from the parses each answer then finds remembered (a text is parsed once).
+    parses: dict[int, ParseResult] = {}  # each distinct parse once (the parser remembers)
+    for raw in items:
+        if isinstance(raw, dict) and isinstance(raw.get("text"), str):
+            try:
+                parsed = parse_text(raw["text"])
+            except PhienhieuError:
+                continue  # its own answer says why
+            parses[id(parsed)] = parsed
+    RowDecoder.shared(context, chosen).read_ahead([keyed(p) for p in parses.values()], len(items))
     for index, raw in enumerate(items):
         try:
             item = BatchItem.model_validate(raw)
