@@ -711,6 +711,10 @@ class _Resolver:
                 drafts.append(self._draft_entry(entry))
         return _settle(drafts, skipped, self._draft_entry)
 
+    def _one_reading_each(self) -> bool:
+        """Every element has exactly one reading, none of them sampled."""
+        return all(len(self.info[i].facts) == 1 and not self.info[i].sampled for i in self.targets)
+
     def _single_chain(self) -> list[_Draft] | None:
         """`_kept_drafts` when every element has one reading, all on the smallest one's chain.
 
@@ -724,10 +728,8 @@ class _Resolver:
         """
         targets = self.targets
         info = self.info
-        for i in targets:
-            target = info[i]
-            if len(target.facts) != 1 or target.sampled:
-                return None
+        if not self._one_reading_each():
+            return None
         first = targets[0]
         anchor = self._match(first, 0)
         path = self._path(anchor)
@@ -755,10 +757,8 @@ class _Resolver:
         """
         targets = self.targets
         info = self.info
-        for i in targets:
-            target = info[i]
-            if len(target.facts) != 1 or target.sampled:
-                return None
+        if not self._one_reading_each():
+            return None
         when = self.when
         first = targets[0]
         anchor = info[first].facts[0][0]
