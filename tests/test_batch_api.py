@@ -50,11 +50,12 @@ def _problem(response: Any, status: int, slug: str) -> dict[str, Any]:
     return body
 
 
-def test_batch_answers_each_item_as_decode_does(client: TestClient) -> None:
-    response = client.post("/v1/decode/batch", json={"items": ITEMS})
+def test_full_view_answers_each_item_as_decode_does(client: TestClient) -> None:
+    response = client.post("/v1/decode/batch", json={"items": ITEMS, "view": "full"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["edition"]["label"] == "sample-2026.1"
+    assert response.headers["x-phienhieu-edition"] == "sample-2026.1"
     results = body["results"]
     assert [r["id"] for r in results] == [item["id"] for item in ITEMS]
     assert [r["index"] for r in results] == list(range(len(ITEMS)))
@@ -64,7 +65,59 @@ def test_batch_answers_each_item_as_decode_does(client: TestClient) -> None:
         DecodeOut.model_validate({k: v for k, v in result.items() if k not in ("id", "index")})
 
 
-def test_bad_items_get_their_own_error(client: TestClient) -> None:
+def _unit(link: dict[str, Any]) -> dict[str, Any]:
+    return {"id": link["id"], "name": link["name"], "echelon": link["echelon"]}
+
+
+def _summary_of(full: dict[str, Any]) -> dict[str, Any]:
+    """What the summary view must say, read off the full answer of POST /v1/decode."""
+    candidates = full["candidates"]
+    best = candidates[0] if candidates else None
+    return {
+        "input": full["input"],
+        "date": full["date"],
+        "status": full["status"],
+        "unit": _unit(best["chain"][0]) if best else None,
+        "chain": [_unit(link) for link in best["chain"]] if best else [],
+        "score": best["score"] if best else None,
+        "others": [{**_unit(c["chain"][0]), "score": c["score"]} for c in candidates[1:]],
+        "warning_codes": list(dict.fromkeys(w["code"] for w in full["warnings"])),
+    }
+
+
+def test_summary_is_the_default_and_agrees_with_decode(client: TestClient) -> None:
+    response = client.post("/v1/decode/batch", json={"items": ITEMS})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["id"] for r in results] == [item["id"] for item in ITEMS]
+    assert [r["index"] for r in results] == list(range(len(ITEMS)))
+    assert {r["status"] for r in results} >= {"resolved", "ambiguous", "unresolved", "invalid"}
+    assert any(r["others"] for r in results)
+    assert any(r["warning_codes"] for r in results)
+    for item, result, case in zip(ITEMS, results, GOLDEN, strict=True):
+        single = client.post("/v1/decode", json={"text": item["text"], "date": item["date"]})
+        expected = {"id": item["id"], "index": result["index"], **_summary_of(single.json())}
+        assert result == expected, item
+        assert result["status"] == case["status"]
+
+
+def test_summary_is_smaller_than_full(client: TestClient) -> None:
+    summary = client.post("/v1/decode/batch", json={"items": ITEMS}).content
+    full = client.post("/v1/decode/batch", json={"items": ITEMS, "view": "full"}).content
+    assert len(summary) * 4 < len(full)
+
+
+def test_unknown_view_is_422(client: TestClient) -> None:
+    body = _problem(
+        client.post("/v1/decode/batch", json={"items": ITEMS[:1], "view": "all"}),
+        422,
+        "invalid-request",
+    )
+    assert "view" in json.dumps(body)
+
+
+@pytest.mark.parametrize("view", ["summary", "full"])
+def test_bad_items_get_their_own_error(client: TestClient, view: str) -> None:
     items: list[Any] = [
         {"id": 1, "text": "Công trường 9", "date": "1968"},
         {"id": 2, "text": "C" * 501},
@@ -74,7 +127,7 @@ def test_bad_items_get_their_own_error(client: TestClient) -> None:
         {"id": 6, "text": "B3", "colour": "red"},
         {"id": 7, "text": "B3", "date": "1970"},
     ]
-    response = client.post("/v1/decode/batch", json={"items": items})
+    response = client.post("/v1/decode/batch", json={"items": items, "view": view})
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert [r["id"] for r in results] == [1, 2, 3, 4, None, 6, 7]
@@ -91,11 +144,14 @@ def test_bad_items_get_their_own_error(client: TestClient) -> None:
         assert result["error"]["detail_vi"] != result["error"]["detail"]
 
 
-def test_ndjson_streams_the_same_results(client: TestClient) -> None:
-    plain = client.post("/v1/decode/batch", json={"items": ITEMS}).json()["results"]
-    response = client.post("/v1/decode/batch", json={"items": ITEMS}, headers={"accept": NDJSON})
+@pytest.mark.parametrize("view", ["summary", "full"])
+def test_ndjson_streams_the_same_results(client: TestClient, view: str) -> None:
+    body = {"items": ITEMS, "view": view}
+    plain = client.post("/v1/decode/batch", json=body).json()["results"]
+    response = client.post("/v1/decode/batch", json=body, headers={"accept": NDJSON})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(NDJSON)
+    assert response.headers["x-phienhieu-edition"] == "sample-2026.1"
     lines = response.text.splitlines()
     assert [json.loads(line) for line in lines] == plain
 

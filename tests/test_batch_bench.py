@@ -55,7 +55,8 @@ def test_api_bench_prints_its_figures(work: Path) -> None:
     )
     for words in ("echo (bare FastAPI)", "POST /v1/decode", "decode / echo throughput"):
         assert words in out, out
-    assert "200-item batch" in out
+    assert "200-item batch, summary view" in out
+    assert "200-item batch, full view" in out
     assert "single decode" in out
     assert "cold reader: sample" in out
     assert "national" in out

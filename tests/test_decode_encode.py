@@ -22,11 +22,20 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.batch.rows import _summary_part
 from app.context import Context
 from app.decode.encode import Fragments, fragments_of, notices
 from app.decode.facts import AreaFact, AssignmentFact, Fit, LinkFact, SourceRef, UnitFact, Validity
 from app.decode.repository import EditionReader
-from app.decode.resolver import Candidate, ChainLink, Match, Resolution, Unresolved, resolve
+from app.decode.resolver import (
+    Candidate,
+    ChainLink,
+    Match,
+    Resolution,
+    Status,
+    Unresolved,
+    resolve,
+)
 from app.decode.service import answer_json, chosen_edition, decode
 from app.main import create_app
 from app.parsing import parse
@@ -230,6 +239,31 @@ def test_any_facts_encode_alike(candidates: list[Candidate], warnings: list[Noti
     assert table.candidates(candidates) + notices(warnings) == tree
 
 
+def _unit(unit: UnitFact) -> dict[str, Any]:
+    return {"id": unit.id, "name": unit.name, "echelon": unit.echelon}
+
+
+@given(_candidates(), st.lists(NOTICES, max_size=3), st.sampled_from(list(Status)))
+@settings(max_examples=300, deadline=None)
+def test_any_facts_summarize_alike(
+    candidates: list[Candidate], warnings: list[Notice], status: Status
+) -> None:
+    """A batch item's summary (`rows._summary_part`) is `json.dumps` of the same facts."""
+    resolution = Resolution(status, tuple(candidates), tuple(warnings))
+    best = candidates[0] if candidates else None
+    expected = {
+        "status": status.value,
+        "unit": _unit(best.chain[0].unit) if best else None,
+        "chain": [_unit(link.unit) for link in best.chain] if best else [],
+        "score": best.score if best else None,
+        "others": [{**_unit(c.chain[0].unit), "score": c.score} for c in candidates[1:]],
+        "warning_codes": list(resolution.warning_codes),
+    }
+    units: dict[UnitFact, bytes] = {}
+    assert b"{" + _summary_part(resolution.brief(), units) + b"}" == _reference(expected)
+    assert b"{" + _summary_part(resolution.brief(), units) + b"}" == _reference(expected)
+
+
 def test_a_score_that_json_refuses_is_refused() -> None:
     unit = UnitFact("u", "regiment", "U", Validity(), SourceRef("S", "k", "c", None, "r"), "", "")
     candidate = Candidate(float("nan"), (ChainLink(unit, Fit.INSIDE),), (), (), ())
@@ -257,7 +291,9 @@ def test_batch_lines_are_the_single_answers(client: TestClient) -> None:
     ]
     items += [{"id": 7, "text": 'C11, D3, E1 "x" \\ F9', "date": "1968"}, {"text": "E2"}]
     response = client.post(
-        "/v1/decode/batch", json={"items": items}, headers={"accept": "application/x-ndjson"}
+        "/v1/decode/batch",
+        json={"items": items, "view": "full"},
+        headers={"accept": "application/x-ndjson"},
     )
     assert response.status_code == 200
     lines = response.content.splitlines()

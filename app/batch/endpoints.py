@@ -12,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import Field, StrictInt, StrictStr
 
 from app.batch import service
-from app.batch.service import MAX_BATCH_ITEMS, MAX_FILE_BYTES, BatchItem
+from app.batch.service import MAX_BATCH_ITEMS, MAX_FILE_BYTES, BatchItem, View
 from app.decode.endpoints import PROBLEMS, _problem
 from app.deps import ContextDep, SessionDep
 from app.schemas import Strict
@@ -34,13 +34,23 @@ class BatchRequest(Strict):
         default=None,
         description="Codebook edition label or sequence number; default the latest published.",
     )
+    view: View = Field(
+        default="summary",
+        description='"summary" (default): per item what a decoded list\'s columns hold — '
+        "status, the best candidate's unit and chain (`{id, name, echelon}`, smallest first), "
+        "its score, the other candidates' units with their scores, and the warnings' codes. "
+        '"full": per item the whole answer of POST /v1/decode (readings, periods, reasons, '
+        "sources; ~13 KiB an item).",
+    )
 
 
 BATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "Results in input order: each the answer of POST /v1/decode with the "
-        "item's `id` and `index`, or `{id, index, error}` (an RFC 9457 problem) for a bad item. "
-        f"JSON `{{edition, results}}`; with `Accept: {NDJSON}`, one result per line.",
+        "description": "Results in input order: each the item's `id` and `index` with its "
+        'answer (the "summary" view by default, or the whole answer of POST /v1/decode with '
+        '`"view": "full"`), or `{id, index, error}` (an RFC 9457 problem) for a bad item. '
+        f"JSON `{{edition, results}}`; with `Accept: {NDJSON}`, one result per line. The "
+        "answering edition's label is also in the `X-Phienhieu-Edition` header.",
         "content": {NDJSON: {"schema": {"type": "string"}}},
     },
     413: _problem(f"More than {MAX_BATCH_ITEMS} items (RFC 9457 problem)."),
@@ -62,11 +72,12 @@ def _ndjson(lines: Iterator[bytes]) -> Iterator[bytes]:
 @router.post("/batch", responses=BATCH_RESPONSES)
 def decode_batch(body: BatchRequest, request: Request, context: ContextDep) -> Response:
     """Decode up to 10,000 designations in one request; results in input order with their ids."""
-    edition, lines = service.decode_batch(context, body.items, body.edition)
+    edition, lines = service.decode_batch(context, body.items, body.edition, body.view)
+    headers = {"X-Phienhieu-Edition": quote(str(edition["label"]))}
     if NDJSON in request.headers.get("accept", ""):
-        return StreamingResponse(_ndjson(lines), media_type=NDJSON)
+        return StreamingResponse(_ndjson(lines), media_type=NDJSON, headers=headers)
     head = b'{"edition":' + json.dumps(edition, ensure_ascii=False).encode() + b',"results":['
-    return Response(head + b",".join(lines) + b"]}", media_type="application/json")
+    return Response(head + b",".join(lines) + b"]}", media_type="application/json", headers=headers)
 
 
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {

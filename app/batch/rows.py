@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 from app.context import Context
 from app.db.models import Edition
+from app.decode.encode import dumps_str
+from app.decode.facts import UnitFact
 from app.decode.memo import RecordingReader, memo_of
 from app.decode.resolver import WIDE, Brief, Resolution, brief
-from app.decode.service import check_text
+from app.decode.service import check_text, date_json
 from app.errors import PhienhieuError
 from app.parsing import parse
 from app.parsing.ast import ParseResult
@@ -41,6 +43,7 @@ DECODE_COLUMNS = (
 )
 OTHER_CANDIDATES = 4
 CACHE_LIMIT = 500_000  # distinct texts / dates remembered per decoder before starting afresh
+UNITS_KEPT = 100_000  # units whose summary JSON a decoder remembers
 WHOLE_HIERARCHY_FROM = 500  # rows in one go: then read the whole hierarchy at once
 
 Cells = tuple[str, ...]
@@ -61,6 +64,55 @@ def summarize(answer: Resolution | Brief, edition_label: str) -> Cells:
     )
     score = sys.intern(f"{found.score:.2f}")
     return (status, unit.name, unit.id, chain, score, others, warnings, edition_label)
+
+
+def _summary_part(found: Brief, unit_json: dict[UnitFact, bytes]) -> bytes:
+    """A batch item's summary fields as JSON (no braces): what a list's decode columns hold."""
+
+    def unit(u: UnitFact) -> bytes:
+        part = unit_json.get(u)
+        if part is None:
+            if len(unit_json) >= UNITS_KEPT:
+                unit_json.clear()
+            part = unit_json[u] = b"".join(
+                (
+                    b'{"id":',
+                    dumps_str(u.id),
+                    b',"name":',
+                    dumps_str(u.name),
+                    b',"echelon":',
+                    dumps_str(u.echelon),
+                )
+            )
+        return part
+
+    codes = b",".join(dumps_str(c) for c in found.warning_codes)
+    status = b'"status":' + dumps_str(found.status.value)
+    if not found.chain:
+        return (
+            status
+            + b',"unit":null,"chain":[],"score":null,"others":[],"warning_codes":['
+            + (codes + b"]")
+        )
+    return b"".join(
+        (
+            status,
+            b',"unit":',
+            unit(found.chain[0]),
+            b'},"chain":[',
+            b",".join(unit(u) + b"}" for u in found.chain),
+            b'],"score":',
+            float.__repr__(found.score).encode(),
+            b',"others":[',
+            b",".join(
+                unit(u) + b',"score":' + float.__repr__(score).encode() + b"}"
+                for u, score in found.others
+            ),
+            b'],"warning_codes":[',
+            codes,
+            b"]",
+        )
+    )
 
 
 def error_cells(exc: PhienhieuError, edition_label: str) -> Cells:
@@ -124,6 +176,8 @@ class RowDecoder:
         self.edition_label = edition.label
         self.reader = context.reader(edition)
         self.memo = memo_of(self.reader, "row")
+        self.summaries = memo_of(self.reader, "row-summary")
+        self._unit_json: dict[UnitFact, bytes] = {}
         self._texts: dict[str, _Text] = {}
         self._folded: dict[str, _Text] = {}
         # One parse per signature is all a resolution needs (texts alike decode alike),
@@ -253,3 +307,29 @@ class RowDecoder:
         self.resolved += 1
         self.memo.put(entry.signature, when, recorder.points(), cells)
         return cells
+
+    def summary(self, text: str, date: str | None, head: bytes = b"{") -> bytes:
+        """A JSON batch item's summary answer: the decode columns' facts as JSON.
+
+        `{…head, "input", "date", "status", "unit", "chain", "score", "others",
+        "warning_codes"}`: the best candidate's unit and chain (smallest first, each
+        `{id, name, echelon}`), its score, the other candidates' units with their scores,
+        and the warnings' codes. Raises the error of a text or date that cannot be read.
+        """
+        entry = self._text(text)
+        if entry.error is not None:
+            raise entry.error
+        when = self._date(date or "")
+        if isinstance(when, PhienhieuError):
+            raise when
+        part: bytes | None = self.summaries.get(entry.signature, when)
+        if part is None:
+            recorder = RecordingReader(self.reader)
+            parsed, keys = self._parse_of(text, entry)
+            part = _summary_part(brief(parsed, when, recorder, keys), self._unit_json)
+            self._parses.pop(entry.signature, None)
+            self.resolved += 1
+            self.summaries.put(entry.signature, when, recorder.points(), part)
+        return b"".join(
+            (head, b'"input":', dumps_str(text), b',"date":', date_json(when), b",", part, b"}")
+        )

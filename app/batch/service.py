@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
@@ -101,12 +101,18 @@ def _item_error(index: int, item: Any, exc: PhienhieuError | ValidationError) ->
     ).encode()
 
 
+View = Literal["summary", "full"]
+VIEWS: tuple[View, ...] = ("summary", "full")
+
+
 def decode_batch(
-    context: Context, items: Sequence[Any], edition: str | int | None
+    context: Context, items: Sequence[Any], edition: str | int | None, view: View = "summary"
 ) -> tuple[dict[str, Any], Iterator[bytes]]:
     """The edition that answers and one JSON object per item, in input order.
 
-    Each object is the answer of POST /v1/decode with the item's `id` and `index`, or
+    Each object is the item's `id` and `index` with, for the "summary" view, what a list's
+    decode columns hold (`RowDecoder.summary`: status, unit, chain, score, other
+    candidates, warning codes) and, for "full", the whole answer of POST /v1/decode; or
     `{id, index, error}` for a bad item. Refuses more than MAX_BATCH_ITEMS items and an
     unknown edition before any work; after that never raises for an item.
     """
@@ -119,7 +125,31 @@ def decode_batch(
             extra={"max_items": MAX_BATCH_ITEMS, "items": len(items)},
         )
     chosen = chosen_edition(context, edition)
-    return edition_ref(chosen), _answers(context, chosen, items)
+    answers = _answers if view == "full" else _summaries
+    return edition_ref(chosen), answers(context, chosen, items)
+
+
+def _head(index: int, item: BatchItem) -> bytes:
+    return b'{"id":' + dumps(item.id) + b',"index":' + str(index).encode() + b","
+
+
+def _summaries(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterator[bytes]:
+    decoder = RowDecoder.shared(context, chosen)
+    # Every text parsed once and what they all ask read in a few bulk queries first.
+    pairs = []
+    for raw in items:
+        if isinstance(raw, dict) and isinstance(raw.get("text"), str):
+            date = raw.get("date")
+            pairs.append((raw["text"], date if isinstance(date, str) else ""))
+    decoder.warm(pairs)
+    for index, raw in enumerate(items):
+        try:
+            item = BatchItem.model_validate(raw)
+            answer = decoder.summary(item.text, item.date, _head(index, item))
+        except (PhienhieuError, ValidationError) as exc:
+            yield _item_error(index, raw, exc)
+            continue
+        yield answer
 
 
 def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterator[bytes]:
@@ -137,8 +167,7 @@ def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterato
     for index, raw in enumerate(items):
         try:
             item = BatchItem.model_validate(raw)
-            head = b'{"id":' + dumps(item.id) + b',"index":' + str(index).encode() + b","
-            answer = answer_json(context, chosen, item.text, item.date, head)
+            answer = answer_json(context, chosen, item.text, item.date, _head(index, item))
         except (PhienhieuError, ValidationError) as exc:
             yield _item_error(index, raw, exc)
             continue

@@ -140,7 +140,7 @@ def _assemble(
             b'"input":',
             dumps_str(text),
             b',"date":',
-            _date_json(when),
+            date_json(when),
             b',"edition":',
             _edition_json(edition),
             b",",
@@ -151,7 +151,8 @@ def _assemble(
 
 
 @lru_cache(maxsize=65_536)
-def _date_json(when: DateRange | None) -> bytes:
+def date_json(when: DateRange | None) -> bytes:
+    """The answer's `date` (the date of death as read) as JSON."""
     return dumps(when.to_json() if when else None)
 
 
