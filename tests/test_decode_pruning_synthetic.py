@@ -158,3 +158,93 @@ def test_a_weak_smallest_reading_is_ranked_with_every_anchor(tmp_path: Path) -> 
         "synthetic-unit-weak-c",
     ]
     assert status == "ambiguous"
+
+
+# --- a wide code narrowed by a larger unit that had nothing under it at the date ---------------
+
+
+def _two_regiments_codebook(folder: Path) -> str:
+    """Two synthetic "Đại đội 3", each in its own regiment; the first regiment's battalion
+    stands under it from 1960 only."""
+    from codebook.bundle import AssignmentRow, Bundle, ParentLinkRow, UnitRow, write_bundle
+
+    ok = "verified"
+    units = [
+        ("synthetic-unit-e9", "regiment", "Trung đoàn 9 (tổng hợp)", "Trung đoàn 9"),
+        ("synthetic-unit-e9-d1", "battalion", "Tiểu đoàn 1 thuộc E9 (tổng hợp)", "Tiểu đoàn 1"),
+        ("synthetic-unit-e9-c3", "company", "Đại đội 3 thuộc E9 (tổng hợp)", "Đại đội 3"),
+        ("synthetic-unit-e7", "regiment", "Trung đoàn 7 (tổng hợp)", "Trung đoàn 7"),
+        ("synthetic-unit-e7-d2", "battalion", "Tiểu đoàn 2 thuộc E7 (tổng hợp)", "Tiểu đoàn 2"),
+        ("synthetic-unit-e7-c3", "company", "Đại đội 3 thuộc E7 (tổng hợp)", "Đại đội 3"),
+    ]
+    links = [
+        ("synthetic-unit-e9-d1", "synthetic-unit-e9", "1960"),
+        ("synthetic-unit-e9-c3", "synthetic-unit-e9-d1", "1960"),
+        ("synthetic-unit-e7-d2", "synthetic-unit-e7", "1950"),
+        ("synthetic-unit-e7-c3", "synthetic-unit-e7-d2", "1950"),
+    ]
+    bundle = Bundle(
+        label="synthetic-two-regiments",
+        note=synth.SYNTHETIC_NOTE,
+        sources=synth.SOURCES,
+        units=tuple(UnitRow(u, e, name, "1950", "", SOURCE, ok, "") for u, e, name, _ in units),
+        assignments=tuple(
+            AssignmentRow(u, "designation", code, "1950", "", SOURCE, ok, "")
+            for u, _, _, code in units
+        ),
+        parent_links=tuple(ParentLinkRow(c, p, start, "", SOURCE, ok, "") for c, p, start in links),
+        areas=(),
+    )
+    write_bundle(bundle, folder / "codebook")
+    url = f"sqlite:///{folder / 'two.sqlite3'}"
+    synth.load(folder / "codebook", url)
+    return url
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "company", "code"),
+    [
+        # Under E9 at the date: narrowed as usual.
+        ("Đại đội 3, Trung đoàn 9", "1965", "synthetic-unit-e9-c3", None),
+        # Before E9's battalion stood under it: E9's company all the same, with a warning,
+        # not whichever "Đại đội 3" the codebook lists first.
+        ("Đại đội 3, Trung đoàn 9", "1955", "synthetic-unit-e9-c3", "narrowed_at_other_dates"),
+        ("C3, E9", "1955", "synthetic-unit-e9-c3", "narrowed_at_other_dates"),
+        ("Đại đội 3, Trung đoàn 7", "1955", "synthetic-unit-e7-c3", None),
+        # A regiment the codebook does not know narrows nothing: the first readings only.
+        ("Đại đội 3, Trung đoàn 8", "1955", None, "too_many_readings"),
+    ],
+)
+def test_a_wide_code_is_narrowed_by_the_units_ever_under_the_larger_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    date: str,
+    company: str | None,
+    code: str | None,
+) -> None:
+    from app.decode import resolver
+
+    monkeypatch.setattr(resolver, "WIDE", 1)  # two "Đại đội 3" are already too many
+    context = Context.from_settings(
+        Settings(database_url=_two_regiments_codebook(tmp_path), auto_init=False)
+    )
+    parsed, when = parse(text), parse_date(date)
+    answers = []
+    for prune in (True, False):
+        reader = EditionReader(context.session_factory, 1)
+        answers.append(_Resolver(parsed, when, reader, prune=prune).run())
+    assert _answer(answers[0]) == _answer(answers[1])
+    found = answers[0]
+    readings = {
+        m.assignment.unit_id for c in found.candidates for link in c.chain for m in link.matched
+    }
+    companies = {u for u in readings if u.endswith("-c3")}
+    codes = [w.code for c in found.candidates for w in c.warnings] + list(found.warning_codes)
+    if company is not None:
+        assert companies == {company}, found
+    else:
+        assert len(companies) == 1  # one of the two, sampled
+    if code is not None:
+        assert code in codes
+    assert ("narrowed_at_other_dates" in codes) == (code == "narrowed_at_other_dates")

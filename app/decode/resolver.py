@@ -33,6 +33,7 @@ from app.decode.facts import (
     CodebookReader,
     Fit,
     LinkFact,
+    Subtree,
     UnitFact,
     Validity,
 )
@@ -501,9 +502,11 @@ class _Resolver:
         for target in sorted(self.info.values(), key=lambda t: -t.index):
             if target.total <= WIDE:
                 continue
-            below = self._below(target, narrow)
+            below, by, at_date = self._below(target, narrow)
             if below is not None:
                 target.narrowed = True
+                if not at_date and by is not None:
+                    self._notices.append(_narrowed_at_other_dates(target, by))
                 target.facts = [
                     (f, fb)
                     for key, fb in chosen[target.index]
@@ -524,26 +527,40 @@ class _Resolver:
             for pos, (fact, _) in enumerate(target.facts):
                 target.by_unit.setdefault(fact.unit_id, []).append(pos)
 
-    def _below(self, wide: _Target, narrow: list[_Target]) -> frozenset[str] | None:
-        """The units at the date under the nearest narrow element that can narrow `wide`.
+    def _below(
+        self, wide: _Target, narrow: list[_Target]
+    ) -> tuple[frozenset[str] | None, _Target | None, bool]:
+        """The units under the nearest narrow element that can narrow `wide`: (those units,
+        that element, whether they stood under it at the date).
 
         Records go small to large, so the nearest larger element is tried first, then the
         ones after it, then the ones before `wide`. An element whose units hold more than
-        SUPPORT_BUDGET units below them narrows nothing. None: nothing narrows `wide`.
+        SUPPORT_BUDGET units below them narrows nothing. When none has any unit under it
+        at the date (a record dated before its regiment's documented start), the units
+        ever under them narrow it instead: "C9, D4, E9090" in 1954 means E9090's C9 out of
+        period rather than any of the codebook's C9. (None, None, False): nothing narrows
+        `wide`.
         """
         after = [t for t in narrow if t.index > wide.index]
         before = [t for t in reversed(narrow) if t.index < wide.index]
-        for target in (*after, *before):
-            reaches: list[frozenset[str]] = []
+        order = (*after, *before)
+        subtrees: list[tuple[_Target, list[Subtree]]] = []
+        for target in order:
+            found: list[Subtree] = []
             for fact, _ in target.facts:
                 subtree = self.reader.subtree(fact.unit_id, SUPPORT_BUDGET)
                 if subtree is not None:
-                    reaches.append(subtree.under(self.when))
-            # One unit's set as it is (it is shared and never changed), several joined.
-            reach = reaches[0] if len(reaches) == 1 else frozenset().union(*reaches)
+                    found.append(subtree)
+            subtrees.append((target, found))
+            reach = _joined([t.under(self.when) for t in found])
             if reach:
-                return reach
-        return None
+                return reach, target, True
+        if self.when is not None:
+            for target, found in subtrees:
+                reach = _joined([t.under(None) for t in found])
+                if reach:
+                    return reach, target, False
+        return None, None, False
 
     def _match(self, index: int, pos: int) -> Match:
         match = self._matches.get((index, pos))
@@ -1095,6 +1112,25 @@ def _suffix_notice(m: Match) -> Notice:
         f"('{m.assignment.code}').",
         f"'{m.text}' is not in the codebook; matched its number without the letter suffix "
         f"('{m.assignment.code}').",
+    )
+
+
+def _joined(sets: list[frozenset[str]]) -> frozenset[str]:
+    """One set as it is (it is shared and never changed), several joined."""
+    if len(sets) == 1:
+        return sets[0]
+    return frozenset().union(*sets)
+
+
+def _narrowed_at_other_dates(target: _Target, by: _Target) -> Notice:
+    text, larger = target.element.text, by.element.text
+    return Notice(
+        "narrowed_at_other_dates",
+        f"Vào ngày này không có đơn vị nào thuộc '{larger}' trong bộ mã; '{text}' được thu hẹp "
+        f"theo các đơn vị từng thuộc '{larger}' vào thời gian khác.",
+        f"At this date the codebook has no unit under '{larger}'; '{text}' was narrowed by "
+        f"the units under '{larger}' at other dates.",
+        target.element.span,
     )
 
 
