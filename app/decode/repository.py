@@ -474,10 +474,13 @@ class EditionReader:
         links: list[LinkFact] | None = []
         seen = {root}
         level = [root]
+        children = self._children
         while level and links is not None:
             following: list[str] = []
-            for found in self.children_of(level).values():
-                for link in found:
+            if any(u not in children for u in level):
+                self._load_links("children", children, level)
+            for unit in level:
+                for link in children[unit]:
                     links.append(link)
                     if link.unit_id not in seen:
                         seen.add(link.unit_id)
