@@ -98,8 +98,14 @@ def serve(host: str | None, port: int | None) -> None:
     context = Context.from_settings(settings)
     _guard(context.ensure_ready)
     _guard(context.warm)
+    from app.batch.service import start_batch_pool
+
+    start_batch_pool(context)
     app = create_app(settings, context=context)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    try:
+        uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    finally:
+        context.close()  # the batch workers too
 
 
 @main.command("parse")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
@@ -44,6 +45,9 @@ class Context:
     engine: Engine
     session_factory: sessionmaker[Session]
     _readers: dict[int, EditionReader] = field(default_factory=dict)
+    # Worker processes for large JSON batches (app.batch.service.start_batch_pool), forked
+    # by `phienhieu serve` once the hierarchy is read; None: batches decode in this process.
+    batch_pool: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -156,4 +160,7 @@ class Context:
                 conn.exec_driver_sql(f"ANALYZE {table}")
 
     def close(self) -> None:
+        if self.batch_pool is not None:
+            self.batch_pool.close()
+            self.batch_pool = None
         self.engine.dispose()

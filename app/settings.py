@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `phienhieu serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `phienhieu serve` binds to.")
+    batch_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Worker processes `phienhieu serve` forks for large JSON batches "
+        "(0: one per core, at most 2; 1: none, batches decode in the server process).",
+    )
 
     @field_validator("database_url")
     @classmethod

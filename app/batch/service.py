@@ -18,6 +18,7 @@ import os
 import pickle
 import queue
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -133,23 +134,69 @@ def _head(index: int, item: BatchItem) -> bytes:
     return b'{"id":' + dumps(item.id) + b',"index":' + str(index).encode() + b","
 
 
+POOL_FROM_ITEMS = 1_000  # a smaller batch decodes faster than it travels to the workers
+
+
 def _summaries(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterator[bytes]:
-    decoder = RowDecoder.shared(context, chosen)
-    # Every text parsed once and what they all ask read in a few bulk queries first.
-    pairs = []
-    for raw in items:
-        if isinstance(raw, dict) and isinstance(raw.get("text"), str):
-            date = raw.get("date")
-            pairs.append((raw["text"], date if isinstance(date, str) else ""))
-    decoder.warm(pairs)
+    lines: list[bytes | None] = [None] * len(items)
+    valid: list[tuple[int, Any, str, str | None]] = []
     for index, raw in enumerate(items):
         try:
             item = BatchItem.model_validate(raw)
-            answer = decoder.summary(item.text, item.date, _head(index, item))
-        except (PhienhieuError, ValidationError) as exc:
-            yield _item_error(index, raw, exc)
+        except ValidationError as exc:
+            lines[index] = _item_error(index, raw, exc)
             continue
-        yield answer
+        valid.append((index, item.id, item.text, item.date))
+    pooled = _pooled_summaries(context, chosen, valid)
+    done = (
+        pooled if pooled is not None else _summary_lines(RowDecoder.shared(context, chosen), valid)
+    )
+    for (index, *_), line in zip(valid, done, strict=True):
+        lines[index] = line
+    for each in lines:
+        assert each is not None
+        yield each
+
+
+def start_batch_pool(context: Context) -> int:
+    """Fork the worker processes that large JSON batches share (`Settings.batch_workers`).
+
+    Called by `phienhieu serve` after `Context.warm` and before the server starts (no
+    threads yet): each worker starts with the warmed hierarchy, shared with the server
+    until either writes to it. Returns how many were started (0: none, where fork is
+    unavailable or one process is asked for).
+    """
+    workers = context.settings.batch_workers or min(os.cpu_count() or 1, 2)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    context.batch_pool = _Pool.forked(context, workers)
+    return workers
+
+
+def _pooled_summaries(
+    context: Context, chosen: Edition, valid: list[tuple[int, Any, str, str | None]]
+) -> list[bytes] | None:
+    """The summary lines from the server's worker processes (`Context.batch_pool`), each
+    item where its designation's numbers route it; None: decode them here instead (a
+    small batch, a draft edition, no pool, the pool busy with another batch or broken)."""
+    pool: _Pool | None = getattr(context, "batch_pool", None)
+    if (
+        pool is None
+        or len(valid) < POOL_FROM_ITEMS
+        or chosen.status == "draft"
+        or not pool.alive()
+        or not pool.lock.acquire(blocking=False)
+    ):
+        return None
+    try:
+        chunk = (None, [text for _, _, text, _ in valid], valid)
+        for _, routes, parts in pool.run([chunk], _SummaryJob(chosen)):
+            return _merged(routes, parts)
+    except PhienhieuError:
+        pool.broken = True  # a worker failed or died: this and later batches decode here
+    finally:
+        pool.lock.release()
+    return None
 
 
 def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterator[bytes]:
@@ -379,15 +426,29 @@ WORKER_TIMEOUT = 1.0  # seconds between checks that the workers are still alive
 class _Pool:
     """Worker processes, each fed the rows routed to it, with one queue for all results."""
 
-    def __init__(self, settings: dict[str, Any], seq: int, workers: int) -> None:
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        seq: int,
+        workers: int,
+        inherit: Context | None = None,
+    ) -> None:
+        """`workers` processes decoding edition `seq`, each with its own context made from
+        `settings`; with `inherit` (fork only), each forked with that context and its
+        readers as they stand (a server's warmed hierarchy, shared until written), any
+        published edition per task."""
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         mp: Any = multiprocessing.get_context(method)
         self._results: Any = mp.Queue()
         self._tasks: list[Any] = [mp.Queue() for _ in range(workers)]
         self._processes = [
             mp.Process(
-                target=_worker_loop,
-                args=(settings, seq, tasks, self._results, n),
+                target=_worker_loop if inherit is None else _inherited_loop,
+                args=(
+                    (settings, seq, tasks, self._results, n)
+                    if inherit is None
+                    else (inherit, tasks, self._results, n, os.getpid())
+                ),
                 daemon=True,
             )
             for n, tasks in enumerate(self._tasks)
@@ -396,6 +457,16 @@ class _Pool:
             process.start()
         self._routes: dict[str, int] = {}
         self._finished = False  # every chunk sent came back: the workers are idle
+        self.lock = threading.Lock()  # one caller at a time (the results queue is shared)
+        self.broken = False  # a worker failed: callers decode in their own process
+
+    @classmethod
+    def forked(cls, context: Context, workers: int) -> _Pool:
+        """Workers forked from this process with `context` (see `__init__`)."""
+        return cls(context.settings.model_dump(), 0, workers, inherit=context)
+
+    def alive(self) -> bool:
+        return not self.broken and all(p.is_alive() for p in self._processes)
 
     def _route(self, text: str) -> int:
         found = self._routes.get(text)
@@ -407,7 +478,9 @@ class _Pool:
         return found
 
     def run(
-        self, chunks: Iterable[tuple[Any, list[str], Sequence[Any]]], job: _CsvJob | None
+        self,
+        chunks: Iterable[tuple[Any, list[str], Sequence[Any]]],
+        job: _CsvJob | _SummaryJob | None,
     ) -> Iterator[tuple[Any, list[int], list[Any]]]:
         """(payload, each item's designation, items) in; (payload, each item's worker, each
         worker's result) out, in order, a few chunks in flight at most. `job` None: an
@@ -425,7 +498,7 @@ class _Pool:
                 if part:
                     self._tasks[worker].put((sent, job, part))
                 else:
-                    flight[sent][2][worker] = [] if job is None else ([], {}, [])
+                    flight[sent][2][worker] = ([], {}, []) if isinstance(job, _CsvJob) else []
             sent += 1
             while sent - done > 2 * len(self._tasks):
                 yield self._next(flight, done)
@@ -497,6 +570,61 @@ def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n
                     detail_vi=f"Một tiến trình giải mã bị lỗi: {exc!r}; chưa ghi gì.",
                 )
             results.put((number, n, exc))
+
+
+@dataclass(frozen=True, slots=True)
+class _SummaryJob:
+    """Summaries of JSON batch items: each item (index, id, text, date) to its line."""
+
+    edition: Edition
+
+
+def _summary_lines(
+    decoder: RowDecoder, items: Sequence[tuple[int, Any, str, str | None]]
+) -> list[bytes]:
+    """Each item's summary line (or its error line), its reads done in bulk first."""
+    decoder.warm([(text, date or "") for _, _, text, date in items])
+    lines = []
+    for index, ident, text, date in items:
+        head = b'{"id":' + dumps(ident) + b',"index":' + str(index).encode() + b","
+        try:
+            lines.append(decoder.summary(text, date, head))
+        except PhienhieuError as exc:
+            lines.append(_item_error(index, {"id": ident}, exc))
+    return lines
+
+
+def _inherited_loop(context: Context, tasks: Any, results: Any, n: int, parent: int) -> None:
+    """A worker forked from a server: its context's readers as the server had them.
+
+    Does each (chunk number, _SummaryJob, items) task until told to stop (None) or the
+    server is gone. Connections are its own (the server's stay the server's).
+    """
+    context.engine.dispose(close=False)
+    while True:
+        try:
+            task = tasks.get(timeout=WORKER_TIMEOUT)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return  # the server died without telling: do not linger
+            continue
+        if task is None:
+            return
+        number, job, items = task
+        try:
+            decoder = RowDecoder.shared(context, job.edition)
+            results.put((number, n, _summary_lines(decoder, items)))
+        except BaseException as exc:  # handed to the parent, which decodes by itself instead
+            results.put(
+                (
+                    number,
+                    n,
+                    BatchWorkerFailed(
+                        f"A worker process failed: {exc!r}.",
+                        detail_vi=f"Một tiến trình giải mã bị lỗi: {exc!r}.",
+                    ),
+                )
+            )
 
 
 def _chunks(rows: Iterator[list[Any]], size: int) -> Iterator[list[list[Any]]]:
