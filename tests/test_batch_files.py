@@ -378,3 +378,55 @@ def test_a_one_column_list_with_empty_rows_is_written_as_the_csv_module_writes_i
         [["Đơn vị", *DECODE_COLUMNS]] + [[*r, *decoder.cells(r[0], "")] for r in rows], ","
     )
     assert out.read_bytes().decode("utf-8-sig") == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "cells"),
+    [
+        # Quoted where the csv module would not quote, LF line ends, a line break in a cell:
+        # each row's own columns come back as written, then its decode columns.
+        ('"1","Liệt sĩ A","C9, D6","1970"\n', ["1", "Liệt sĩ A", "C9, D6", "1970"]),
+        (
+            '2,"dòng\nmới",Công trường 9,27/1/1968\n',
+            ["2", "dòng\nmới", "Công trường 9", "27/1/1968"],
+        ),
+        ("3,'sẵn nháy,B3,\r\n", ["3", "'sẵn nháy", "B3", ""]),
+        ('4,"a ""b""",B3,1970', ["4", 'a "b"', "B3", "1970"]),  # the last line, no line end
+    ],
+    ids=["quoted", "line break in a cell", "CRLF", "no line end"],
+)
+def test_a_rows_own_columns_are_kept_as_written(
+    sample_context: Context, tmp_path: Path, written: str, cells: list[str]
+) -> None:
+    header = "STT,Họ và tên,Đơn vị,Ngày hy sinh\r\n"
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(header + written, "utf-8")
+    decode_table(sample_context, source, out)
+    text = out.read_bytes().decode("utf-8-sig")
+    decoder = RowDecoder(sample_context, chosen_edition(sample_context, None))
+    tail = _csv([list(decoder.cells(cells[2], cells[3]))], ",")
+    assert text == _csv([[*header.strip().split(","), *DECODE_COLUMNS]], ",") + (
+        written.rstrip("\r\n") + "," + tail
+    )
+    assert list(csv.reader(io.StringIO(text)))[1] == [*cells, *decoder.cells(cells[2], cells[3])]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        '1,A,"=HYPERLINK(""x"")",1970\n',
+        '2,"+84 123",B3,1970\n',
+        "3,A,B3,@now\n",
+        '4,"x,-y",B3,\n',  # looks like a field starting with "-": read again, nothing to do
+    ],
+)
+def test_a_row_that_may_hold_a_formula_is_written_anew_neutralised(
+    sample_context: Context, tmp_path: Path, written: str
+) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("STT,Họ và tên,Đơn vị,Ngày hy sinh\n" + written, "utf-8")
+    decode_table(sample_context, source, out)
+    [row] = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))[1:]
+    [original] = list(csv.reader(io.StringIO(written)))
+    assert row[:4] == [neutralize(c) for c in original]
+    assert all(not c or c[0] not in "=+-@" for c in row[:4])

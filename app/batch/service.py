@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import io
 import json
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -289,9 +291,33 @@ class _CsvJob:
     date: int | None
     delimiter: str
 
-    def pairs(self, rows: Sequence[list[str]]) -> list[tuple[str, str]]:
+    def pairs(self, items: Sequence[CsvItem]) -> list[tuple[str, str]]:
         d, t = self.designation, self.date
-        return [(r[d], r[t] if t is not None else "") for r in rows]
+        return [
+            (i[1], i[2]) if type(i) is tuple else (i[d], i[t] if t is not None else "")
+            for i in items
+        ]
+
+    def designation_of(self, item: CsvItem) -> str:
+        return item[1] if type(item) is tuple else item[self.designation]
+
+
+# A CSV row to decode: its cells, to be written anew; or, when its original columns can be
+# kept as written, (its text as read without the line ending, its designation, its date).
+CsvItem = list[str] | tuple[str, str, str]
+
+
+@lru_cache(maxsize=16)
+def _formula_field(delimiter: str) -> re.Pattern[str]:
+    """Where a field may start with what Excel would run (its first character after the
+    line's start or a delimiter, past an opening quote): such a row is written anew, its
+    cells neutralised. A match inside a quoted field only costs that row a re-read."""
+    return re.compile(f'(?:^|{re.escape(delimiter)})"?[=+\\-@\t\r]')
+
+
+def _fields(text: str, delimiter: str) -> list[str]:
+    """The cells of one row's text as read."""
+    return next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), [""])
 
 
 # A chunk of CSV rows rendered: each row's output line, the count per status, and the
@@ -320,8 +346,12 @@ def _decode_pairs(decoder: RowDecoder, pairs: list[tuple[str, str]]) -> list[Cel
     return [cells(t, d) for t, d in pairs]
 
 
-def _render(decoder: RowDecoder, rows: Sequence[list[str]], job: _CsvJob) -> Rendered:
-    """Each row with its decode columns, as CSV lines, its cells neutralised for Excel."""
+def _render(decoder: RowDecoder, rows: Sequence[CsvItem], job: _CsvJob) -> Rendered:
+    """Each row with its decode columns, as CSV lines, its cells neutralised for Excel.
+
+    A row whose text was kept is written as it was read, then its decode columns; any
+    other row (or one that may hold a formula) is written by the csv module, cell by cell.
+    """
     pairs = job.pairs(rows)
     decoder.warm(pairs)
     cells = decoder.cells
@@ -334,25 +364,33 @@ def _render(decoder: RowDecoder, rows: Sequence[list[str]], job: _CsvJob) -> Ren
     lines: list[str] = []
     statuses: collections.Counter[str] = collections.Counter()
     unresolved: list[int] = []
-    for index, (row, (text, date)) in enumerate(zip(rows, pairs, strict=True)):
+    formula = _formula_field(job.delimiter)
+    for index, (item, (text, date)) in enumerate(zip(rows, pairs, strict=True)):
         row_cells = cells(text, date)
-        for value in row:
-            if value[:1] in _FORMULA_START:
-                row = [neutralize(c) for c in row]
-                break
         tail = tails.get(row_cells)
         if tail is None:
             writer.writerow(row_cells)
             tail = tails[row_cells] = job.delimiter + last.text
+        statuses[row_cells[0]] += 1
+        if row_cells[0] == "unresolved":
+            unresolved.append(index)
+        if isinstance(item, tuple):
+            if formula.search(item[0]) is None:
+                lines.append(item[0] + tail)  # the original columns as they were written
+                continue
+            row = _fields(item[0], job.delimiter)
+        else:
+            row = item
+        for value in row:
+            if value[:1] in _FORMULA_START:
+                row = [neutralize(c) for c in row]
+                break
         if len(row) == 1 and not row[0]:
             lines.append(tail)  # one empty cell: written as nothing before others ("" alone)
         else:
             # Each field is quoted or not by its own text: the row's fields, then the tail.
             writer.writerow(row)
             lines.append(last.text[:-2] + tail)
-        statuses[row_cells[0]] += 1
-        if row_cells[0] == "unresolved":
-            unresolved.append(index)
     return lines, statuses, unresolved
 
 
@@ -387,15 +425,15 @@ class _Decoder:
             yield payload, _merged(routes, parts)
 
     def render(
-        self, chunks: Iterable[list[list[str]]], job: _CsvJob
-    ) -> Iterator[tuple[list[list[str]], Rendered]]:
+        self, chunks: Iterable[list[CsvItem]], job: _CsvJob
+    ) -> Iterator[tuple[list[CsvItem], Rendered]]:
         """Chunks of CSV rows in; each with its rendering (`_render`) out, in order."""
         if self._local is not None:
             for rows in chunks:
                 yield rows, _render(self._local, rows, job)
             return
         assert self._pool is not None
-        texts = ((rows, [r[job.designation] for r in rows], rows) for rows in chunks)
+        texts = ((rows, [job.designation_of(r) for r in rows], rows) for rows in chunks)
         for rows, routes, parts in self._pool.run(texts, job):
             lines = _merged(routes, [part[0] for part in parts])
             statuses: collections.Counter[str] = collections.Counter()
@@ -627,8 +665,8 @@ def _inherited_loop(context: Context, tasks: Any, results: Any, n: int, parent: 
             )
 
 
-def _chunks(rows: Iterator[list[Any]], size: int) -> Iterator[list[list[Any]]]:
-    chunk: list[list[Any]] = []
+def _chunks(rows: Iterator[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) >= size:
@@ -718,44 +756,53 @@ def _decode_csv(
     table = CsvSource.open(source)
     size = max(source.stat().st_size, 1)
     position = [0]
-    rows = table.rows(position)
-    head: list[list[str]] = []
-    for row in rows:
-        head.append(row)
+    rows = table.rows_and_lines(position)
+    head: list[tuple[list[str], str]] = []
+    for entry in rows:
+        head.append(entry)
         if len(head) >= 30:
             break
-    layout = find_layout(head, column, date_column)
+    layout = find_layout([r for r, _ in head], column, date_column)
     _describe(summary, layout)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         sink = CsvSink(handle, table.delimiter)
-        for row in head[: layout.header_row]:
-            sink.write([neutralize(c) for c in row])
+        for above, _ in head[: layout.header_row]:
+            sink.write([neutralize(c) for c in above])
         sink.write([neutralize(c) for c in layout.headers] + list(DECODE_COLUMNS))
         body = _chain(head[layout.header_row + 1 :], rows)
         line = [layout.header_row + 1]
+        d, t = layout.designation, layout.date
 
-        def chunks() -> Iterator[list[list[str]]]:
+        def chunks() -> Iterator[list[CsvItem]]:
             width = layout.width
             for chunk in _chunks(body, CHUNK_ROWS):
                 first = line[0] + 1
                 line[0] += len(chunk)
-                yield [
-                    row if len(row) == width else _fit(row, width, first + i)
-                    for i, row in enumerate(chunk)
-                ]
+                items: list[CsvItem] = []
+                for i, (row, text) in enumerate(chunk):
+                    if len(row) != width:
+                        items.append(_fit(row, width, first + i))
+                    elif text and (width > 1 or row[0]):
+                        # Its original columns kept as written (the csv module would write
+                        # "" alone for a lone empty cell, nothing before other columns).
+                        date = row[t] if t is not None else ""
+                        items.append((text.rstrip("\r\n"), row[d], date))
+                    else:
+                        items.append(row)
+                yield items
 
         job = _CsvJob(layout.designation, layout.date, table.delimiter)
         for done, (lines, statuses, unresolved) in decoder.render(chunks(), job):
             handle.write("".join(lines))
             summary.statuses.update(statuses)
             for index in unresolved:
-                _note_unresolved(summary, done[index][layout.designation])
+                _note_unresolved(summary, job.designation_of(done[index]))
             summary.rows += len(done)
             if progress is not None:
                 progress(summary.rows, position[0] / size)
 
 
-def _chain(first: list[list[Any]], rest: Iterator[list[Any]]) -> Iterator[list[Any]]:
+def _chain(first: list[T], rest: Iterator[T]) -> Iterator[T]:
     yield from first
     yield from rest
 

@@ -197,10 +197,31 @@ class CsvSource:
 
     def rows(self, progress: list[int] | None = None) -> Iterator[list[str]]:
         """Rows as lists of str; `progress[0]` follows the bytes read."""
+        for row, _ in self._read(progress, keep_text=False):
+            yield row
+
+    def rows_and_lines(self, progress: list[int] | None = None) -> Iterator[tuple[list[str], str]]:
+        """`rows`, each with the text it was read from (its line or lines, as decoded).
+
+        For an output that keeps a row's original columns as they were written; rows of a
+        Windows-1258 file are normalised (see `_read`), so they come with "" (no text).
+        """
+        return self._read(progress, keep_text=self.encoding != "cp1258")
+
+    def _read(self, progress: list[int] | None, keep_text: bool) -> Iterator[tuple[list[str], str]]:
         nfc = self.encoding == "cp1258"  # tone marks come as combining characters
         with self.path.open("rb") as raw:
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
-            reader = csv.reader(text, delimiter=self.delimiter, strict=True)
+            taken: list[str] = []
+
+            def lines() -> Iterator[str]:
+                for line in text:
+                    taken.append(line)
+                    yield line
+
+            reader = csv.reader(
+                lines() if keep_text else text, delimiter=self.delimiter, strict=True
+            )
             try:
                 for row in reader:
                     # The position every few hundred rows: a tell() per row was ~1 s of a
@@ -209,7 +230,12 @@ class CsvSource:
                         progress[0] = raw.tell()
                     if nfc:
                         row = [unicodedata.normalize("NFC", c) for c in row]
-                    yield row
+                    if keep_text:
+                        line = taken[0] if len(taken) == 1 else "".join(taken)
+                        taken.clear()
+                        yield row, line
+                    else:
+                        yield row, ""
                 if progress is not None:
                     progress[0] = raw.tell()
             except csv.Error as exc:
