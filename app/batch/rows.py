@@ -12,14 +12,15 @@ The decode columns hold no text of the row, so they can be shared.
 from __future__ import annotations
 
 import sys
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from app.context import Context
 from app.db.models import Edition
 from app.decode.encode import dumps_str
 from app.decode.facts import UnitFact
-from app.decode.memo import RecordingReader, memo_of
+from app.decode.memo import Memo, RecordingReader, memo_of
 from app.decode.resolver import WIDE, Brief, Resolution, brief
 from app.decode.service import check_text, date_json
 from app.errors import PhienhieuError
@@ -47,6 +48,7 @@ UNITS_KEPT = 100_000  # units whose summary JSON a decoder remembers
 WHOLE_HIERARCHY_FROM = 500  # rows in one go: then read the whole hierarchy at once
 
 Cells = tuple[str, ...]
+T = TypeVar("T")
 Keyed = tuple[ParseResult, tuple[tuple[str, ...], ...]]  # a parse and each element's keys
 
 
@@ -296,17 +298,34 @@ class RowDecoder:
         if isinstance(when, PhienhieuError):
             return error_cells(when, self.edition_label)
         found: Cells | None = self.memo.get(entry.signature, when)
-        if found is not None:
-            return found
+        if found is None:
+            found = self._resolve(self.memo, text, entry, when, self._cells_of)
+        return found
+
+    def _cells_of(self, answer: Brief) -> Cells:
+        return summarize(answer, self.edition_label)
+
+    def _summary_of(self, answer: Brief) -> bytes:
+        return _summary_part(answer, self._unit_json)
+
+    def _resolve(
+        self,
+        memo: Memo[T],
+        text: str,
+        entry: _Text,
+        when: DateRange | None,
+        made: Callable[[Brief], T],
+    ) -> T:
+        """`made` of `entry`'s answer at `when`, kept in `memo` for every date alike."""
         recorder = RecordingReader(self.reader)
         parsed, keys = self._parse_of(text, entry)
-        cells = summarize(brief(parsed, when, recorder, keys), self.edition_label)
+        found = made(brief(parsed, when, recorder, keys))
         # Kept only until resolved once: another date class parses again (~40 us) rather
         # than ~100,000 parses (1 KiB each) staying in each worker.
         self._parses.pop(entry.signature, None)
         self.resolved += 1
-        self.memo.put(entry.signature, when, recorder.points(), cells)
-        return cells
+        memo.put(entry.signature, when, recorder.points(), found)
+        return found
 
     def summary(self, text: str, date: str | None, head: bytes = b"{") -> bytes:
         """A JSON batch item's summary answer: the decode columns' facts as JSON.
@@ -324,12 +343,7 @@ class RowDecoder:
             raise when
         part: bytes | None = self.summaries.get(entry.signature, when)
         if part is None:
-            recorder = RecordingReader(self.reader)
-            parsed, keys = self._parse_of(text, entry)
-            part = _summary_part(brief(parsed, when, recorder, keys), self._unit_json)
-            self._parses.pop(entry.signature, None)
-            self.resolved += 1
-            self.summaries.put(entry.signature, when, recorder.points(), part)
+            part = self._resolve(self.summaries, text, entry, when, self._summary_of)
         return b"".join(
             (head, b'"input":', dumps_str(text), b',"date":', date_json(when), b",", part, b"}")
         )
