@@ -243,6 +243,15 @@ def test_a_wide_code_is_narrowed_by_the_units_ever_under_the_larger_one(
     codes = [w.code for c in found.candidates for w in c.warnings] + list(found.warning_codes)
     if company is not None:
         assert companies == {company}, found
+        # Its chain up to the regiment the record names, through links of other periods
+        # where none stood at the date.
+        chain = [link.unit.id for link in found.candidates[0].chain]
+        regiment = company.removesuffix("-c3")
+        assert chain == [
+            company,
+            f"{regiment}-{'d1' if regiment.endswith('e9') else 'd2'}",
+            regiment,
+        ]
     else:
         assert len(companies) == 1  # one of the two, sampled
     if code is not None:

@@ -386,6 +386,9 @@ class _Resolver:
     keys: Sequence[tuple[str, ...]] | None = None  # each element's keys, if already made
     drafted: int = 0  # drafts made
     _known: tuple[int, float] | None = None  # known elements, and the unknown ones' weight
+    # An element was narrowed by the units under a larger one at other dates: a climb that
+    # finds no parent valid at the date goes on through links of other periods.
+    _climb_other_dates: bool = False
 
     def run(self) -> Resolution:
         if not self._prepare():
@@ -507,6 +510,7 @@ class _Resolver:
                 target.narrowed = True
                 if not at_date and by is not None:
                     self._notices.append(_narrowed_at_other_dates(target, by))
+                    self._climb_other_dates = True
                 target.facts = [
                     (f, fb)
                     for key, fb in chosen[target.index]
@@ -619,9 +623,13 @@ class _Resolver:
         # (named units above, fit weight, verification weight; chain) of each parent valid then
         options: list[tuple[int, float, float, list[tuple[str, LinkFact | None]]]] = []
         if len(seen) < MAX_DEPTH:
-            for link in self.reader.parents(uid):
-                fit = link.validity.fit(self.when)
-                if fit is Fit.OUTSIDE or link.parent_id in seen:
+            links = self.reader.parents(uid)
+            fits = [link.validity.fit(self.when) for link in links]
+            # Links of other periods only where none is valid at the date, and only when
+            # the record's units were read at other dates (`_climb_other_dates`).
+            outside_too = self._climb_other_dates and all(f is Fit.OUTSIDE for f in fits)
+            for link, fit in zip(links, fits, strict=True):
+                if (fit is Fit.OUTSIDE and not outside_too) or link.parent_id in seen:
                     continue
                 above_hits, above = self._best(
                     link.parent_id, seen | {link.parent_id}, preferred, memo
