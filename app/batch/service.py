@@ -105,7 +105,6 @@ def _item_error(index: int, item: Any, exc: PhienhieuError | ValidationError) ->
 
 
 View = Literal["summary", "full"]
-VIEWS: tuple[View, ...] = ("summary", "full")
 
 
 def decode_batch(
@@ -132,8 +131,9 @@ def decode_batch(
     return edition_ref(chosen), answers(context, chosen, items)
 
 
-def _head(index: int, item: BatchItem) -> bytes:
-    return b'{"id":' + dumps(item.id) + b',"index":' + str(index).encode() + b","
+def _head(index: int, ident: str | int | None) -> bytes:
+    """An item's answer up to its own keys: its id and index."""
+    return b'{"id":' + dumps(ident) + b',"index":' + str(index).encode() + b","
 
 
 POOL_FROM_ITEMS = 1_000  # a smaller batch decodes faster than it travels to the workers
@@ -181,7 +181,7 @@ def _pooled_summaries(
     """The summary lines from the server's worker processes (`Context.batch_pool`), each
     item where its designation's numbers route it; None: decode them here instead (a
     small batch, a draft edition, no pool, the pool busy with another batch or broken)."""
-    pool: _Pool | None = getattr(context, "batch_pool", None)
+    pool: _Pool | None = context.batch_pool
     if (
         pool is None
         or len(valid) < POOL_FROM_ITEMS
@@ -216,7 +216,7 @@ def _answers(context: Context, chosen: Edition, items: Sequence[Any]) -> Iterato
     for index, raw in enumerate(items):
         try:
             item = BatchItem.model_validate(raw)
-            answer = answer_json(context, chosen, item.text, item.date, _head(index, item))
+            answer = answer_json(context, chosen, item.text, item.date, _head(index, item.id))
         except (PhienhieuError, ValidationError) as exc:
             yield _item_error(index, raw, exc)
             continue
@@ -624,9 +624,8 @@ def _summary_lines(
     decoder.warm([(text, date or "") for _, _, text, date in items])
     lines = []
     for index, ident, text, date in items:
-        head = b'{"id":' + dumps(ident) + b',"index":' + str(index).encode() + b","
         try:
-            lines.append(decoder.summary(text, date, head))
+            lines.append(decoder.summary(text, date, _head(index, ident)))
         except PhienhieuError as exc:
             lines.append(_item_error(index, {"id": ident}, exc))
     return lines
@@ -771,7 +770,8 @@ def _decode_csv(
         sink.write([neutralize(c) for c in layout.headers] + list(DECODE_COLUMNS))
         body = _chain(head[layout.header_row + 1 :], rows)
         line = [layout.header_row + 1]
-        d, t = layout.designation, layout.date
+        job = _CsvJob(layout.designation, layout.date, table.delimiter)
+        d, t = job.designation, job.date
 
         def chunks() -> Iterator[list[CsvItem]]:
             width = layout.width
@@ -791,7 +791,6 @@ def _decode_csv(
                         items.append(row)
                 yield items
 
-        job = _CsvJob(layout.designation, layout.date, table.delimiter)
         for done, (lines, statuses, unresolved) in decoder.render(chunks(), job):
             handle.write("".join(lines))
             summary.statuses.update(statuses)

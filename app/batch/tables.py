@@ -195,20 +195,13 @@ class CsvSource:
         sample = head.decode(encoding, errors="ignore")
         return cls(path, encoding, sniff_delimiter(sample))
 
-    def rows(self, progress: list[int] | None = None) -> Iterator[list[str]]:
-        """Rows as lists of str; `progress[0]` follows the bytes read."""
-        for row, _ in self._read(progress, keep_text=False):
-            yield row
-
     def rows_and_lines(self, progress: list[int] | None = None) -> Iterator[tuple[list[str], str]]:
-        """`rows`, each with the text it was read from (its line or lines, as decoded).
+        """Rows as lists of str, each with the text it was read from (its line or lines, as
+        decoded); `progress[0]` follows the bytes read.
 
-        For an output that keeps a row's original columns as they were written; rows of a
-        Windows-1258 file are normalised (see `_read`), so they come with "" (no text).
+        The text is for an output that keeps a row's original columns as they were
+        written; rows of a Windows-1258 file are normalised, so they come with "".
         """
-        return self._read(progress, keep_text=self.encoding != "cp1258")
-
-    def _read(self, progress: list[int] | None, keep_text: bool) -> Iterator[tuple[list[str], str]]:
         nfc = self.encoding == "cp1258"  # tone marks come as combining characters
         with self.path.open("rb") as raw:
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
@@ -219,23 +212,19 @@ class CsvSource:
                     taken.append(line)
                     yield line
 
-            reader = csv.reader(
-                lines() if keep_text else text, delimiter=self.delimiter, strict=True
-            )
+            reader = csv.reader(lines(), delimiter=self.delimiter, strict=True)
             try:
                 for row in reader:
                     # The position every few hundred rows: a tell() per row was ~1 s of a
                     # national list.
                     if progress is not None and not reader.line_num & 0xFF:
                         progress[0] = raw.tell()
+                    line = taken[0] if len(taken) == 1 else "".join(taken)
+                    taken.clear()
                     if nfc:
                         row = [unicodedata.normalize("NFC", c) for c in row]
-                    if keep_text:
-                        line = taken[0] if len(taken) == 1 else "".join(taken)
-                        taken.clear()
-                        yield row, line
-                    else:
-                        yield row, ""
+                        line = ""
+                    yield row, line
                 if progress is not None:
                     progress[0] = raw.tell()
             except csv.Error as exc:
