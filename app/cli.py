@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.context import Context
+from app.context import Context, collect_rarely
 from app.db import migrate
 from app.decode import service
 from app.errors import PhienhieuError
@@ -535,6 +535,7 @@ def batch_cmd(
             f"INPUT is {kind.upper()}; the output keeps that kind: name it *.{kind} / "
             f"tệp đầu vào là {kind.upper()}, tệp kết quả cũng vậy: đặt tên *.{kind}"
         )
+    collect_rarely()  # this process decodes the list, or reads and writes it, then exits
     context = Context.from_settings(_settings())
     show = sys.stderr.isatty() if progress is None else progress
     bar = ProgressLine() if show else None

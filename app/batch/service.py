@@ -42,7 +42,7 @@ from app.batch.tables import (
     sniff_kind,
     xlsx_book,
 )
-from app.context import Context
+from app.context import Context, collect_rarely
 from app.db.models import Edition
 from app.decode.encode import dumps
 from app.decode.service import answer_json, chosen_edition, parse_text
@@ -586,6 +586,7 @@ class _Pool:
 
 def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n: int) -> None:
     """A worker process: do each (chunk number, job, items) task until told to stop (None)."""
+    collect_rarely()
     context = Context.from_settings(Settings(**settings))
     with context.session() as session:
         edition = session.get(Edition, seq)
