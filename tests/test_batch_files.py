@@ -418,6 +418,9 @@ def test_a_rows_own_columns_are_kept_as_written(
         '2,"+84 123",B3,1970\n',
         "3,A,B3,@now\n",
         '4,"x,-y",B3,\n',  # looks like a field starting with "-": read again, nothing to do
+        "=5,A,B3,1970\n",  # the first field: no delimiter before it
+        '"=6",A,B3,1970\n',
+        '"@7, a",A,B3,1970\n',
     ],
 )
 def test_a_row_that_may_hold_a_formula_is_written_anew_neutralised(
