@@ -49,8 +49,8 @@ def collect_rarely() -> None:
 
     A national list allocates ~10^7 short-lived containers, freed by reference counting;
     at the default thresholds the collector ran ~7,000 times a worker and walked
-    everything alive a dozen times (4 s of 38). Nothing it makes is cyclic garbage that
-    must go early, so it runs a hundredth as often.
+    everything alive a dozen times (4 s of 38) to find almost no cyclic garbage (2,315
+    objects over 400,000 rows), so it runs a hundredth as often.
     """
     gc.set_threshold(*LIST_GC_THRESHOLDS)
 
