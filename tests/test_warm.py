@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,3 +98,35 @@ def test_common_keys_are_read_whole_once(sample_context: Context) -> None:
     assert not seen, seen  # all in memory already
     assert all(counts[k] > 1 for k in keys)
     assert {f.match_key for f in facts} == set(keys)
+
+
+_LIST_HEAP = """
+import gc, sys
+from app.batch.rows import WHOLE_HIERARCHY_FROM, RowDecoder
+from app.context import Context, collect_rarely
+from app.decode.service import chosen_edition
+from app.settings import Settings
+if sys.argv[2] == "list":
+    collect_rarely()
+context = Context.from_settings(Settings(database_url=sys.argv[1]))
+decoder = RowDecoder(context, chosen_edition(context, None))
+decoder.warm([("C9, D6, E270", "1968")] * WHOLE_HIERARCHY_FROM)
+print(gc.get_freeze_count() > 0, gc.get_threshold()[0])
+"""
+
+
+@pytest.mark.parametrize(
+    ("process", "frozen", "young"), [("list", True, 50_000), ("server", False, 700)]
+)
+def test_a_list_process_collects_rarely_and_freezes_the_hierarchy_a_server_does_not(
+    sample_context: Context, process: str, frozen: bool, young: int
+) -> None:
+    # A process of its own: the collector's settings are the whole process's.
+    done = subprocess.run(
+        [sys.executable, "-c", _LIST_HEAP, sample_context.settings.database_url, process],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split() == [str(frozen), str(young)]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from app.context import Context, settle_heap
+from app.context import Context, settle_list_heap
 from app.db.models import Edition
 from app.decode.encode import dumps_str
 from app.decode.facts import UnitFact
@@ -254,7 +254,7 @@ class RowDecoder:
         if not fresh:
             return
         if rows >= WHOLE_HIERARCHY_FROM and self.reader.load_whole(WIDE):
-            settle_heap()  # the collector would walk the hierarchy again and again
+            settle_list_heap()  # the collector would walk the hierarchy again and again
         per_parse: list[list[list[str]]] = []  # per parse, per element with keys, its keys
         for _, keys_of in fresh:
             elements = []
