@@ -42,7 +42,6 @@ def settle_heap() -> None:
 # Allocations between young collections, young collections between middle ones, middle
 # ones between full ones (CPython's defaults: 700, 10, 10).
 LIST_GC_THRESHOLDS = (50_000, 50, 1_000)
-_list_process = False  # collect_rarely was called: this process decodes a list, then exits
 
 
 def collect_rarely() -> None:
@@ -53,16 +52,14 @@ def collect_rarely() -> None:
     everything alive a dozen times (4 s of 38) to find almost no cyclic garbage (2,315
     objects over 400,000 rows), so it runs a hundredth as often.
     """
-    global _list_process
     gc.set_threshold(*LIST_GC_THRESHOLDS)
-    _list_process = True
 
 
 def settle_list_heap() -> None:
-    """`settle_heap` in a list's process once it has read a whole hierarchy; not in a
-    server (`Context.warm` settled it before serving; a collection there holds every
-    request up)."""
-    if _list_process:
+    """`settle_heap` in a list's process (`collect_rarely` set its thresholds) once it has
+    read a whole hierarchy; not in a server (`Context.warm` settled it before serving; a
+    collection there holds every request up)."""
+    if gc.get_threshold() == LIST_GC_THRESHOLDS:
         settle_heap()
 
 

@@ -386,7 +386,7 @@ def _render(decoder: RowDecoder, rows: Sequence[CsvItem], job: _CsvJob) -> Rende
             ):
                 lines.append(line + tail)  # the original columns as they were written
                 continue
-            row = _fields(item[0], job.delimiter)
+            row = _fields(line, job.delimiter)
         else:
             row = item
         for value in row:
