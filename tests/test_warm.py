@@ -100,6 +100,36 @@ def test_common_keys_are_read_whole_once(sample_context: Context) -> None:
     assert {f.match_key for f in facts} == set(keys)
 
 
+def test_assignments_of_units_answers_each_set_of_units_alike_when_asked_again(
+    sample_context: Context,
+) -> None:
+    edition = chosen_edition(sample_context, None)
+    reader = EditionReader(sample_context.session_factory, edition.seq)
+    keys = reader.load_common_keys(1)
+    holders = {k: sorted({f.unit_id for f in reader.assignments((k,))}) for k in keys}
+    key = next(k for k in keys if len(holders[k]) > 1)
+    first, second = holders[key][0], holders[key][1]
+
+    def expected(units: set[str]) -> list[Any]:
+        facts = [f for f in reader.assignments((key,)) if f.unit_id in units]
+        return sorted(facts, key=lambda f: f.unit_id)  # (unit, row) order
+
+    one = frozenset({first, "no-such-unit"})
+    other = frozenset({second})
+    answers = [
+        reader.assignments_of_units(key, one),
+        reader.assignments_of_units(key, other),  # another set: not the remembered answer
+        reader.assignments_of_units(key, one),  # the same set again: remembered
+        reader.assignments_of_units(key, frozenset(one)),  # an equal set
+        reader.assignments_of_units(key, [first, "no-such-unit"]),  # not a frozenset
+    ]
+    assert answers[0] == expected({first})
+    assert answers[0]
+    assert answers[1] == expected({second})
+    assert answers[1] != answers[0]
+    assert answers[2] == answers[3] == answers[4] == answers[0]
+
+
 _LIST_HEAP = """
 import gc, sys
 from app.batch.rows import WHOLE_HIERARCHY_FROM, RowDecoder

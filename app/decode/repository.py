@@ -32,6 +32,7 @@ from app.decode.facts import (
 from codebook.store import visible
 
 IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
+OF_UNITS_KEPT = 200_000  # answers of assignments_of_units kept (~100 bytes each)
 WHOLE_KEY_AFTER = 3  # a key read for some of its units this often is then read whole
 ABOVE_KEPT = 50_000  # units whose units above (any period) `reaches` remembers
 _intern = sys.intern
@@ -74,6 +75,9 @@ class EditionReader:
         self._above: dict[str, tuple[str, ...]] = {}  # unit -> every unit above it, any period
         self._whole = False  # every unit, link and area read (load_hierarchy)
         self._key_index: dict[str, dict[str, list[AssignmentFact]]] = {}
+        # (key, units) -> what assignments_of_units answered, for the shared frozensets of
+        # units under a subtree at a date class (`Subtree.under`): most are asked again.
+        self._of_units: dict[tuple[str, frozenset[str]], list[AssignmentFact]] = {}
         self._statements = self._prepare()
         self.memo: Any = None  # the decode memo of this edition (app/decode/memo.py), if any
         self.rows: Any = None  # the batch row decoder kept with it (app/batch/rows.py), if any
@@ -297,6 +301,11 @@ class EditionReader:
         if key not in self._by_key and asks >= WHOLE_KEY_AFTER:
             self.assignments((key,))  # asked often: one read of the whole key beats many
         if key in self._by_key:
+            shared = type(unit_ids) is frozenset
+            if shared:
+                found = self._of_units.get((key, unit_ids))  # type: ignore[arg-type]
+                if found is not None:
+                    return found
             index = self._key_index.get(key)
             if index is None:
                 index = {}
@@ -304,7 +313,12 @@ class EditionReader:
                     index.setdefault(fact.unit_id, []).append(fact)
                 self._key_index[key] = index
             # The few units that hold the key, found by a set intersection (in C).
-            return [f for uid in sorted(index.keys() & unit_ids) for f in index[uid]]
+            found = [f for uid in sorted(index.keys() & unit_ids) for f in index[uid]]
+            if shared:
+                if len(self._of_units) >= OF_UNITS_KEPT:
+                    self._of_units.clear()
+                self._of_units[(key, unit_ids)] = found  # type: ignore[index]
+            return found
         per_unit = self._by_key_unit.setdefault(key, {})
         asked = self._asked.setdefault(key, set())
         missing = sorted(set(unit_ids) - asked)
