@@ -45,6 +45,7 @@ DECODE_COLUMNS = (
 OTHER_CANDIDATES = 4
 CACHE_LIMIT = 500_000  # distinct texts / dates remembered per decoder before starting afresh
 UNITS_KEPT = 100_000  # units whose summary JSON a decoder remembers
+KEYS_KEPT = 65_536  # distinct elements' keys shared among signatures
 WHOLE_HIERARCHY_FROM = 500  # rows in one go: then read the whole hierarchy at once
 
 Cells = tuple[str, ...]
@@ -133,8 +134,21 @@ def error_cells(exc: PhienhieuError, edition_label: str) -> Cells:
 def keyed(parsed: ParseResult) -> Keyed:
     """`parsed` with the keys of each of its elements, made once for its signature, the
     batch's bulk reads and its resolution."""
-    # Interned: a national list holds ~10^5 signatures made of a few thousand distinct keys.
-    return parsed, tuple(tuple(map(sys.intern, element_keys(e))) for e in parsed.elements)
+    return parsed, tuple(_shared_keys(element_keys(e)) for e in parsed.elements)
+
+
+_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple for equal keys, its keys interned: a national list holds ~10^5 signatures
+    made of a few thousand distinct elements' keys (a tuple each was 14 MiB a worker)."""
+    found = _KEYS.get(keys)
+    if found is None:
+        if len(_KEYS) >= KEYS_KEPT:
+            _KEYS.clear()
+        found = _KEYS[keys] = tuple(map(sys.intern, keys))
+    return found
 
 
 def signature(parsed: Keyed) -> Hashable:

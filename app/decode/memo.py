@@ -94,7 +94,7 @@ class RecordingReader:
             self._note(unit.existed)
         return unit
 
-    def parents(self, unit_id: str) -> list[LinkFact]:
+    def parents(self, unit_id: str) -> Sequence[LinkFact]:
         links = self.inner.parents(unit_id)
         for link in links:
             self._note(link.validity)
@@ -104,7 +104,7 @@ class RecordingReader:
         # Every period at once: what is above a unit at some time depends on no date.
         return self.inner.reaches(unit_id, units)
 
-    def areas(self, unit_id: str) -> list[AreaFact]:
+    def areas(self, unit_id: str) -> Sequence[AreaFact]:
         areas = self.inner.areas(unit_id)
         for area in areas:
             self._note(area.validity)

@@ -32,7 +32,7 @@ from app.decode.facts import (
 from codebook.store import visible
 
 IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
-OF_UNITS_KEPT = 200_000  # answers of assignments_of_units kept (~100 bytes each)
+OF_UNITS_KEPT = 200_000  # answers of assignments_of_units kept (~150 bytes each)
 WHOLE_KEY_AFTER = 3  # a key read for some of its units this often is then read whole
 ABOVE_KEPT = 50_000  # units whose units above (any period) `reaches` remembers
 _intern = sys.intern
@@ -64,20 +64,23 @@ class EditionReader:
         self._asked: dict[str, set[str]] = {}
         self._first: dict[tuple[str, int], list[AssignmentFact]] = {}
         self._units: dict[str, UnitFact | None] = {}
-        self._parents: dict[str, list[LinkFact]] = {}
-        self._areas: dict[str, list[AreaFact]] = {}
+        # Links and areas per unit as tuples: 3 x 10^5 of them nationally, most empty (the one
+        # empty tuple) or of one fact; lists were 17 MiB more per process.
+        self._parents: dict[str, tuple[LinkFact, ...]] = {}
+        self._areas: dict[str, tuple[AreaFact, ...]] = {}
         self._designations: dict[str, list[AssignmentFact]] = {}
-        self._children: dict[str, list[LinkFact]] = {}
+        self._children: dict[str, tuple[LinkFact, ...]] = {}
         self._descendants: dict[tuple[str, int], list[LinkFact] | None] = {}
         self._subtrees: dict[tuple[str, int], Subtree | None] = {}
         self._asks: dict[str, int] = {}
         self._climbable: set[str] = set()  # units whose ancestors are all loaded
         self._above: dict[str, tuple[str, ...]] = {}  # unit -> every unit above it, any period
         self._whole = False  # every unit, link and area read (load_hierarchy)
-        self._key_index: dict[str, dict[str, list[AssignmentFact]]] = {}
-        # (key, units) -> what assignments_of_units answered, for the shared frozensets of
+        self._key_index: dict[str, dict[str, tuple[AssignmentFact, ...]]] = {}
+        # key -> units -> what assignments_of_units answered, for the shared frozensets of
         # units under a subtree at a date class (`Subtree.under`): most are asked again.
-        self._of_units: dict[tuple[str, frozenset[str]], list[AssignmentFact]] = {}
+        self._of_units: dict[str, dict[frozenset[str], list[AssignmentFact]]] = {}
+        self._of_units_kept = 0
         self._statements = self._prepare()
         self.memo: Any = None  # the decode memo of this edition (app/decode/memo.py), if any
         self.rows: Any = None  # the batch row decoder kept with it (app/batch/rows.py), if any
@@ -127,7 +130,7 @@ class EditionReader:
         return AssignmentFact(
             _intern(unit_id),
             _intern(kind),
-            code,
+            _intern(code),  # "C3" by the thousand
             _intern(match_key),
             self._validity(start, start_p, end, end_p),
             ref if ref is not None else self._source(session, source),
@@ -308,23 +311,29 @@ class EditionReader:
         if key not in self._by_key and asks >= WHOLE_KEY_AFTER:
             self.assignments((key,))  # asked often: one read of the whole key beats many
         if key in self._by_key:
-            shared = type(unit_ids) is frozenset
-            if shared:
-                found = self._of_units.get((key, unit_ids))  # type: ignore[arg-type]
+            answers = self._of_units.get(key)
+            if answers is None:
+                answers = self._of_units[key] = {}
+            shared = unit_ids if isinstance(unit_ids, frozenset) else None
+            if shared is not None:
+                found = answers.get(shared)
                 if found is not None:
                     return found
             index = self._key_index.get(key)
             if index is None:
-                index = {}
+                held: dict[str, list[AssignmentFact]] = {}
                 for fact in self._by_key[key]:
-                    index.setdefault(fact.unit_id, []).append(fact)
-                self._key_index[key] = index
+                    held.setdefault(fact.unit_id, []).append(fact)
+                index = self._key_index[key] = {u: tuple(fs) for u, fs in held.items()}
             # The few units that hold the key, found by a set intersection (in C).
             found = [f for uid in sorted(index.keys() & unit_ids) for f in index[uid]]
-            if shared:
-                if len(self._of_units) >= OF_UNITS_KEPT:
-                    self._of_units.clear()
-                self._of_units[(key, unit_ids)] = found  # type: ignore[index]
+            if shared is not None:
+                if self._of_units_kept >= OF_UNITS_KEPT:
+                    for kept in self._of_units.values():
+                        kept.clear()
+                    self._of_units_kept = 0
+                answers[shared] = found
+                self._of_units_kept += 1
             return found
         per_unit = self._by_key_unit.setdefault(key, {})
         asked = self._asked.setdefault(key, set())
@@ -431,19 +440,19 @@ class EditionReader:
         return [self._units[u] for u in unit_ids]
 
     def _load_links(
-        self, statement: str, cache: dict[str, list[LinkFact]], ids: Sequence[str]
+        self, statement: str, cache: dict[str, tuple[LinkFact, ...]], ids: Sequence[str]
     ) -> None:
         missing = [u for u in dict.fromkeys(ids) if u not in cache]
         if not missing:
             return
 
-        def load(session: Session) -> dict[str, list[LinkFact]]:
+        def load(session: Session) -> dict[str, tuple[LinkFact, ...]]:
             found: dict[str, list[LinkFact]] = {u: [] for u in missing}
             for chunk in _chunks(missing):
                 rows = session.execute(self._statements[statement], {"units": chunk})
                 for row in rows:
                     found[row.anchor].append(self._link(session, row))
-            return found
+            return {u: tuple(links) for u, links in found.items()}
 
         cache.update(self._run(load))
 
@@ -472,19 +481,19 @@ class EditionReader:
             above = self._above[unit_id] = tuple(found)  # a few units: a tuple is smallest
         return any(u in units for u in above)
 
-    def parents(self, unit_id: str) -> list[LinkFact]:
+    def parents(self, unit_id: str) -> Sequence[LinkFact]:
         """Links from `unit_id` up to its parents, over all periods."""
         if unit_id not in self._parents:
             self._load_links("parents", self._parents, [unit_id])
         return self._parents[unit_id]
 
-    def children(self, unit_id: str) -> list[LinkFact]:
+    def children(self, unit_id: str) -> Sequence[LinkFact]:
         """Links from the units under `unit_id`, over all periods."""
         if unit_id not in self._children:
             self._load_links("children", self._children, [unit_id])
         return self._children[unit_id]
 
-    def children_of(self, unit_ids: Sequence[str]) -> dict[str, list[LinkFact]]:
+    def children_of(self, unit_ids: Sequence[str]) -> dict[str, Sequence[LinkFact]]:
         """`children` of many units, in one query per few hundred."""
         self._load_links("children", self._children, unit_ids)
         return {u: self._children[u] for u in unit_ids}
@@ -547,7 +556,7 @@ class EditionReader:
         reached = list(dict.fromkeys([*wanted, *parents]))
         with self._lock:
             for unit in reached:
-                self._parents.setdefault(unit, found.get(unit, []))
+                self._parents.setdefault(unit, tuple(found.get(unit, ())))
         self._load_units(reached)
         self._load_areas(reached)
         self._climbable.update(reached)
@@ -612,9 +621,9 @@ class EditionReader:
             ):
                 areas.setdefault(r.unit_id, []).append(self._area(session, r))
             for unit in ids:
-                self._parents.setdefault(unit, parents.get(unit, []))
-                self._children.setdefault(unit, children.get(unit, []))
-                self._areas.setdefault(unit, areas.get(unit, []))
+                self._parents.setdefault(unit, tuple(parents.get(unit, ())))
+                self._children.setdefault(unit, tuple(children.get(unit, ())))
+                self._areas.setdefault(unit, tuple(areas.get(unit, ())))
             self._climbable.update(ids)
 
         self._run(load)
@@ -659,7 +668,7 @@ class EditionReader:
         if not missing:
             return
 
-        def load(session: Session) -> dict[str, list[AreaFact]]:
+        def load(session: Session) -> dict[str, tuple[AreaFact, ...]]:
             found: dict[str, list[AreaFact]] = {u: [] for u in missing}
             for chunk in _chunks(missing):
                 rows = session.execute(
@@ -669,11 +678,11 @@ class EditionReader:
                 )
                 for r in rows:
                     found[r.unit_id].append(self._area(session, r))
-            return found
+            return {u: tuple(areas) for u, areas in found.items()}
 
         self._areas.update(self._run(load))
 
-    def areas(self, unit_id: str) -> list[AreaFact]:
+    def areas(self, unit_id: str) -> Sequence[AreaFact]:
         if unit_id not in self._areas:
             self._load_areas([unit_id])
         return self._areas[unit_id]

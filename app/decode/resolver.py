@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache, partial
@@ -533,7 +534,7 @@ class _Resolver:
 
     def _below(
         self, wide: _Target, narrow: list[_Target]
-    ) -> tuple[frozenset[str] | None, _Target | None, bool]:
+    ) -> tuple[AbstractSet[str] | None, _Target | None, bool]:
         """The units under the nearest narrow element that can narrow `wide`: (those units,
         that element, whether they stood under it at the date).
 
@@ -1123,11 +1124,13 @@ def _suffix_notice(m: Match) -> Notice:
     )
 
 
-def _joined(sets: list[frozenset[str]]) -> frozenset[str]:
-    """One set as it is (it is shared and never changed), several joined."""
+def _joined(sets: list[frozenset[str]]) -> AbstractSet[str]:
+    """One set as it is (a subtree's, shared and never changed), several joined into a
+    plain set: made for this resolution only, so the reader does not remember answers by it
+    (`assignments_of_units` remembers them per shared frozenset)."""
     if len(sets) == 1:
         return sets[0]
-    return frozenset().union(*sets)
+    return set().union(*sets)
 
 
 def _narrowed_at_other_dates(target: _Target, by: _Target) -> Notice:
