@@ -16,7 +16,8 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.db.models import Area, Assignment, ParentLink, Source, UnitRevision
@@ -32,15 +33,18 @@ from app.decode.facts import (
 from codebook.store import visible
 
 IN_CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
+# Ids per query where they go as one array (PostgreSQL: `= ANY(:ids)`): one statement
+# text whatever their number, so the server prepares it once, and no bind per id.
+ARRAY_CHUNK = 20_000
 OF_UNITS_KEPT = 200_000  # answers of assignments_of_units kept (~150 bytes each)
 WHOLE_KEY_AFTER = 3  # a key read for some of its units this often is then read whole
 ABOVE_KEPT = 50_000  # units whose units above (any period) `reaches` remembers
 _intern = sys.intern
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), IN_CHUNK):
-        yield items[start : start + IN_CHUNK]
+def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class EditionReader:
@@ -81,6 +85,9 @@ class EditionReader:
         # units under a subtree at a date class (`Subtree.under`): most are asked again.
         self._of_units: dict[str, dict[frozenset[str], list[AssignmentFact]]] = {}
         self._of_units_kept = 0
+        with session_factory() as session:  # no connection: only the engine's dialect
+            self._arrays = session.get_bind().dialect.name == "postgresql"
+        self._chunk = ARRAY_CHUNK if self._arrays else IN_CHUNK  # ids per hot statement
         self._statements = self._prepare()
         self.memo: Any = None  # the decode memo of this edition (app/decode/memo.py), if any
         self.rows: Any = None  # the batch row decoder kept with it (app/batch/rows.py), if any
@@ -200,32 +207,40 @@ class EditionReader:
         ParentLink.note,
     )
 
+    def _among(self, column: Any, name: str) -> Any:
+        """`column` is one of the ids bound as `name`: an array on PostgreSQL, else IN (...)."""
+        if self._arrays:
+            return column == any_(bindparam(name, type_=ARRAY(String)))
+        return column.in_(bindparam(name, expanding=True))
+
     def _prepare(self) -> dict[str, Any]:
         """The hot statements, built once per reader (building one costs more than running it)."""
-        keys: Any = bindparam("keys", expanding=True)
-        units: Any = bindparam("units", expanding=True)
         seen = visible(Assignment, self.seq)
         return {
             "counts": select(Assignment.match_key, func.count())
-            .where(Assignment.match_key.in_(keys), seen)
+            .where(self._among(Assignment.match_key, "keys"), seen)
             .group_by(Assignment.match_key),
             "by_keys": select(*self._ASSIGNMENT_COLUMNS)
-            .where(Assignment.match_key.in_(keys), seen)
+            .where(self._among(Assignment.match_key, "keys"), seen)
             .order_by(Assignment.match_key, Assignment.unit_id, Assignment.id),
             "by_key_units": select(*self._ASSIGNMENT_COLUMNS)
-            .where(Assignment.match_key == bindparam("key"), Assignment.unit_id.in_(units), seen)
+            .where(
+                Assignment.match_key == bindparam("key"),
+                self._among(Assignment.unit_id, "units"),
+                seen,
+            )
             .order_by(Assignment.unit_id, Assignment.id),
-            "parents": self._links_statement(ParentLink.unit_id, units),
-            "ancestry": self._ancestry_statement(units),
-            "children": self._links_statement(ParentLink.parent_id, units),
+            "parents": self._links_statement(ParentLink.unit_id),
+            "ancestry": self._ancestry_statement(),
+            "children": self._links_statement(ParentLink.parent_id),
         }
 
-    def _ancestry_statement(self, units: Any) -> Any:
+    def _ancestry_statement(self) -> Any:
         """Every link from `units` up to the top, over all periods, in `parents` order."""
         seen = visible(ParentLink, self.seq)
         up = (
             select(ParentLink.unit_id.label("id"))
-            .where(ParentLink.unit_id.in_(units))
+            .where(self._among(ParentLink.unit_id, "units"))
             .cte("up", recursive=True)
         )
         up = up.union(select(ParentLink.parent_id).where(ParentLink.unit_id == up.c.id, seen))
@@ -237,10 +252,10 @@ class EditionReader:
             )
         )
 
-    def _links_statement(self, column: Any, units: Any) -> Any:
+    def _links_statement(self, column: Any) -> Any:
         return (
             select(*self._LINK_COLUMNS, column.label("anchor"))
-            .where(column.in_(units), visible(ParentLink, self.seq))
+            .where(self._among(column, "units"), visible(ParentLink, self.seq))
             .order_by(
                 ParentLink.valid_from.asc().nulls_first(), ParentLink.unit_id, ParentLink.parent_id
             )
@@ -255,7 +270,7 @@ class EditionReader:
 
             def load(session: Session) -> dict[str, int]:
                 found = dict.fromkeys(missing, 0)
-                for chunk in _chunks(missing):
+                for chunk in _chunks(missing, self._chunk):
                     rows = session.execute(self._statements["counts"], {"keys": chunk})
                     for key, count in rows:
                         found[key] = count
@@ -270,7 +285,7 @@ class EditionReader:
 
             def load(session: Session) -> dict[str, list[AssignmentFact]]:
                 found: dict[str, list[AssignmentFact]] = {k: [] for k in missing}
-                for chunk in _chunks(missing):
+                for chunk in _chunks(missing, self._chunk):
                     rows = session.execute(self._statements["by_keys"], {"keys": chunk})
                     for row in rows:
                         found[row.match_key].append(self._assignment(session, row))
@@ -342,7 +357,7 @@ class EditionReader:
 
             def load(session: Session) -> dict[str, list[AssignmentFact]]:
                 found: dict[str, list[AssignmentFact]] = {}
-                for chunk in _chunks(missing):
+                for chunk in _chunks(missing, self._chunk):
                     rows = session.execute(
                         self._statements["by_key_units"], {"key": key, "units": chunk}
                     )
@@ -448,7 +463,7 @@ class EditionReader:
 
         def load(session: Session) -> dict[str, tuple[LinkFact, ...]]:
             found: dict[str, list[LinkFact]] = {u: [] for u in missing}
-            for chunk in _chunks(missing):
+            for chunk in _chunks(missing, self._chunk):
                 rows = session.execute(self._statements[statement], {"units": chunk})
                 for row in rows:
                     found[row.anchor].append(self._link(session, row))
@@ -543,7 +558,7 @@ class EditionReader:
         if not wanted:
             return
         found: dict[str, list[LinkFact]] = {}
-        for chunk in _chunks(wanted):
+        for chunk in _chunks(wanted, self._chunk):
 
             def load(session: Session, chunk: Sequence[str] = chunk) -> list[LinkFact]:
                 rows = session.execute(self._statements["ancestry"], {"units": list(chunk)})
