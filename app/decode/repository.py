@@ -101,15 +101,15 @@ class EditionReader:
 
     def _source(self, session: Session, source_id: str) -> SourceRef:
         sources = self._sources
-        if sources is None or source_id not in sources:
-            rows = session.execute(
-                select(Source.id, Source.kind, Source.citation, Source.url, Source.reliability)
-            )
-            # Every source ever cited; a row only cites sources valid in its edition.
-            sources = {
-                r.id: SourceRef(r.id, r.kind, r.citation, r.url, r.reliability) for r in rows
-            }
-            self._sources = sources
+        found = sources.get(source_id) if sources is not None else None
+        if found is not None:
+            return found  # every fact built asks: one lookup
+        rows = session.execute(
+            select(Source.id, Source.kind, Source.citation, Source.url, Source.reliability)
+        )
+        # Every source ever cited; a row only cites sources valid in its edition.
+        sources = {r.id: SourceRef(r.id, r.kind, r.citation, r.url, r.reliability) for r in rows}
+        self._sources = sources
         return sources[source_id]
 
     def _validity(
@@ -132,41 +132,35 @@ class EditionReader:
 
     def _assignment(self, session: Session, row: Any) -> AssignmentFact:
         unit_id, kind, code, match_key, start, start_p, end, end_p, source, verified, note = row
-        found = self._sources
-        ref = found.get(source) if found is not None else None
         return AssignmentFact(
             _intern(unit_id),
             _intern(kind),
             _intern(code),  # "C3" by the thousand
             _intern(match_key),
             self._validity(start, start_p, end, end_p),
-            ref if ref is not None else self._source(session, source),
+            self._source(session, source),
             _intern(verified),
             _intern(note),
         )
 
     def _link(self, session: Session, row: Any) -> LinkFact:
         unit_id, parent_id, start, start_p, end, end_p, source, verified, note = row[:9]
-        found = self._sources
-        ref = found.get(source) if found is not None else None
         return LinkFact(
             _intern(unit_id),
             _intern(parent_id),
             self._validity(start, start_p, end, end_p),
-            ref if ref is not None else self._source(session, source),
+            self._source(session, source),
             _intern(verified),
             _intern(note),
         )
 
     def _area(self, session: Session, row: Any) -> AreaFact:
         unit_id, area, start, start_p, end, end_p, source, verified, note = row
-        found = self._sources
-        ref = found.get(source) if found is not None else None
         return AreaFact(
             _intern(unit_id),
             area,
             self._validity(start, start_p, end, end_p),
-            ref if ref is not None else self._source(session, source),
+            self._source(session, source),
             _intern(verified),
             _intern(note),
         )
@@ -326,12 +320,9 @@ class EditionReader:
         if key not in self._by_key and asks >= WHOLE_KEY_AFTER:
             self.assignments((key,))  # asked often: one read of the whole key beats many
         if key in self._by_key:
-            answers = self._of_units.get(key)
-            if answers is None:
-                answers = self._of_units[key] = {}
             shared = unit_ids if isinstance(unit_ids, frozenset) else None
             if shared is not None:
-                found = answers.get(shared)
+                found = self._of_units.get(key, {}).get(shared)
                 if found is not None:
                     return found
             index = self._key_index.get(key)
@@ -347,7 +338,7 @@ class EditionReader:
                     for kept in self._of_units.values():
                         kept.clear()
                     self._of_units_kept = 0
-                answers[shared] = found
+                self._of_units.setdefault(key, {})[shared] = found
                 self._of_units_kept += 1
             return found
         per_unit = self._by_key_unit.setdefault(key, {})
@@ -413,15 +404,13 @@ class EditionReader:
             unit_id, echelon, name, start, start_p, end, end_p, source, verified, note = row
             if found.get(unit_id) is not None:
                 continue  # one revision per edition; keep the first, as before
-            sources = self._sources
-            ref = sources.get(source) if sources is not None else None
             unit_id = _intern(unit_id)
             found[unit_id] = UnitFact(
                 unit_id,
                 _intern(echelon),
                 name,
                 self._validity(start, start_p, end, end_p),
-                ref if ref is not None else self._source(session, source),
+                self._source(session, source),
                 _intern(verified),
                 _intern(note),
             )
