@@ -22,6 +22,7 @@ from app.batch.rows import DECODE_COLUMNS, RowDecoder, summarize
 from app.batch.service import decode_file, decode_table
 from app.batch.tables import detect_encoding, find_layout, neutralize, sniff_delimiter
 from app.context import Context
+from app.decode.repository import EditionReader
 from app.decode.resolver import resolve
 from app.decode.service import answer_json, chosen_edition, decode
 from app.errors import PhienhieuError
@@ -276,11 +277,12 @@ def test_two_workers_fill_an_xlsx_list_as_one_does(sample_context: Context, tmp_
 def test_a_failing_worker_fails_the_list_and_writes_nothing(
     sample_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Worker processes are forked from this one, so they inherit the broken decoder.
-    def broken(self: RowDecoder, pairs: Any) -> None:
+    # Worker processes are forked from this one, so they inherit the broken reader (the
+    # reader, not the row decoder: that one may be compiled, and its methods then fixed).
+    def broken(self: EditionReader, keys: Any) -> None:
         raise PhienhieuError("The codebook cannot be read.", detail_vi="Không đọc được bộ mã.")
 
-    monkeypatch.setattr(RowDecoder, "warm", broken)
+    monkeypatch.setattr(EditionReader, "key_counts", broken)
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
     with pytest.raises(PhienhieuError, match="cannot be read"):
@@ -291,10 +293,10 @@ def test_a_failing_worker_fails_the_list_and_writes_nothing(
 def test_a_worker_that_dies_fails_the_list_plainly(
     sample_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def killed(self: RowDecoder, pairs: Any) -> None:
+    def killed(self: EditionReader, keys: Any) -> None:
         os._exit(9)  # as the kernel's out-of-memory killer would leave it
 
-    monkeypatch.setattr(RowDecoder, "warm", killed)
+    monkeypatch.setattr(EditionReader, "key_counts", killed)
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
     with pytest.raises(BatchWorkerFailed) as caught:
