@@ -1,6 +1,18 @@
 # phienhieu: the decoding service. Embedded SQLite by default (kept in the /data volume);
 # set PHIENHIEU_DATABASE_URL=postgresql+psycopg://… for PostgreSQL (then run `phienhieu db upgrade`
 # and `phienhieu codebook import --sample` once, or set PHIENHIEU_AUTO_INIT=true).
+
+# Build stage: the full image has the C compiler that mypyc needs for the hot modules (setup.py).
+FROM python:3.11 AS build
+ENV PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml setup.py mypyc.ini README.md LICENSE alembic.ini ./
+COPY app ./app
+COPY codebook ./codebook
+COPY grammar ./grammar
+COPY migrations ./migrations
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,14 +20,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PHIENHIEU_DATABASE_URL=sqlite:////data/phienhieu.sqlite3
 
-WORKDIR /src
-COPY pyproject.toml README.md LICENSE alembic.ini ./
-COPY app ./app
-COPY codebook ./codebook
-COPY grammar ./grammar
-COPY migrations ./migrations
-RUN pip install . && useradd --system --home /data phienhieu && mkdir -p /data \
-    && chown phienhieu /data
+COPY --from=build /wheels /wheels
+RUN pip install /wheels/*.whl && rm -r /wheels \
+    && useradd --system --home /data phienhieu && mkdir -p /data && chown phienhieu /data
 
 USER phienhieu
 WORKDIR /data
