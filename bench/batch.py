@@ -21,6 +21,7 @@ import csv
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +31,7 @@ from pathlib import Path
 import measure
 import synth
 
+PURE = "PHIENHIEU_PURE_PYTHON"
 FLOOR = """
 import csv, sys
 with open(sys.argv[1], encoding="utf-8", newline="") as src, open(
@@ -126,6 +128,15 @@ def distinct(listing: Path) -> tuple[int, int, int]:
     return rows, len(texts), len(dates)
 
 
+def _build(env: dict[str, str]) -> str:
+    """Whether the decoder's hot modules run compiled (setup.py) in the measured command."""
+    probe = "import app; print(app.NATIVE.reason, ', '.join(app.NATIVE.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_150_000)
@@ -134,6 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=0, help="phienhieu batch --workers")
     parser.add_argument("--database-url", default=None, help="default: SQLite in --work")
+    parser.add_argument(
+        "--pure",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the list on the pure-Python modules (with a compiled build)",
+    )
     parser.add_argument(
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "phienhieu-bench"
     )
@@ -148,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"list: {rows:,} rows, {texts:,} distinct designations, {dates:,} distinct dates")
     print(f"codebook: {args.units:,} units, {args.assignments:,} assignments; database {url}")
+    build = _build(env)
+    print(f"build: {build}")
     print(measure.load_average())
     floor = measure.run([sys.executable, "-c", FLOOR, str(listing), str(floor_out)])
     if floor.returncode != 0:
@@ -157,11 +176,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if decoded.returncode != 0:
         sys.exit(decoded.stderr)
     print(decoded.stdout.rstrip())
+    runs = [("floor (csv read + write)", floor), ("phienhieu batch", decoded)]
+    if args.pure and "compiled" in build:
+        # The same command on the same sources, interpreted: what the compiled build gains.
+        pure_out = out.with_suffix(".pure.csv")
+        pure_command = [_phienhieu(), "batch", str(listing), "-o", str(pure_out), "--no-progress"]
+        pure = measure.run([*pure_command, "--workers", str(args.workers)], env={**env, PURE: "1"})
+        if pure.returncode != 0:
+            sys.exit(pure.stderr)
+        same = pure_out.read_bytes() == out.read_bytes()
+        pure_out.unlink()
+        runs.append(("phienhieu batch, pure Python", pure))
+        print(f"pure-Python output {'identical' if same else 'DIFFERENT'} to the compiled one")
+        if not same:
+            sys.exit("the compiled and the pure-Python decoders disagree")
     print()
     print(
         f"{'':<34}{'wall s':>9}{'CPU s':>9}{'rows/s':>11}{'peak RSS MiB':>14}{'peak PSS MiB':>14}"
     )
-    for name, result in (("floor (csv read + write)", floor), ("phienhieu batch", decoded)):
+    for name, result in runs:
         print(
             f"{name:<34}{result.wall:>9.2f}{result.cpu:>9.2f}{rows / result.wall:>11,.0f}"
             f"{result.peak_rss_mib:>14,.0f}{result.peak_pss_mib:>14,.0f}"

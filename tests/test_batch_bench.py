@@ -39,8 +39,13 @@ def test_batch_bench_prints_its_figures(work: Path) -> None:
     out = _bench("batch.py", "--rows", "3000", "--units", "500", work=work)
     assert "list: 3,000 rows" in out
     floor = next(line for line in out.splitlines() if line.startswith("floor"))
-    decoded = next(line for line in out.splitlines() if line.startswith("phienhieu batch"))
-    for line in (floor, decoded):
+    decoded = next(line for line in out.splitlines() if line.startswith("phienhieu batch "))
+    lines = [floor, decoded]
+    build = next(line for line in out.splitlines() if line.startswith("build: "))
+    if "compiled" in build:  # the same list interpreted, beside it; both wrote the same bytes
+        lines.append(next(line for line in out.splitlines() if line.startswith("phienhieu batch,")))
+        assert "pure-Python output identical to the compiled one" in out
+    for line in lines:
         figures = [float(f.replace(",", "")) for f in line.split()[-5:]]
         assert all(f > 0 for f in figures), line  # wall, CPU, rows/s, peak RSS, peak PSS
     assert "3,000 dòng / rows" in out  # the CLI's own summary
