@@ -35,7 +35,7 @@ MANIFEST = HERE / "app" / "_native.json"
 
 def _manifest() -> dict[str, object]:
     """What was compiled, and the digest of every source it was compiled against."""
-    sources = sorted(p for p in (HERE / "app").rglob("*.py"))
+    sources = sorted((HERE / "app").rglob("*.py"))
     return {
         "modules": [p.removesuffix(".py").replace("/", ".") for p in COMPILED],
         "sources": {

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import ModuleType
 
 PACKAGE = Path(__file__).resolve().parent
-MANIFEST = PACKAGE / "_native.json"
+MANIFEST = "_native.json"  # written by setup.py beside this module
 PURE_ENV = "PHIENHIEU_PURE_PYTHON"
 
 
@@ -93,7 +93,7 @@ def decide(package: Path, pure: bool) -> tuple[Status, list[str]]:
     if pure:
         return Status((), f"{PURE_ENV}=1: the compiled modules are not used"), built
     try:
-        manifest = json.loads((package / MANIFEST.name).read_text("utf-8"))
+        manifest = json.loads((package / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
         return Status((), "compiled modules without their manifest: not used"), built
     changed = changed_source(manifest, package.parent)
@@ -113,10 +113,11 @@ def decide(package: Path, pure: bool) -> tuple[Status, list[str]]:
 
 
 def _install() -> Status:
-    status, from_source = decide(PACKAGE, os.environ.get(PURE_ENV) == "1")
+    pure = os.environ.get(PURE_ENV) == "1"
+    status, from_source = decide(PACKAGE, pure)
     if from_source:
         sys.meta_path.insert(0, SourceFirst(from_source, PACKAGE.parent))
-        if os.environ.get(PURE_ENV) != "1":
+        if not pure:
             logging.getLogger("phienhieu").warning("phienhieu: %s", status.reason)
     return status
 

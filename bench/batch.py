@@ -171,19 +171,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     floor = measure.run([sys.executable, "-c", FLOOR, str(listing), str(floor_out)])
     if floor.returncode != 0:
         sys.exit(floor.stderr)
-    command = [_phienhieu(), "batch", str(listing), "-o", str(out), "--no-progress"]
-    decoded = measure.run([*command, "--workers", str(args.workers)], env=env)
-    if decoded.returncode != 0:
-        sys.exit(decoded.stderr)
+
+    def batch(into: Path, env: dict[str, str]) -> measure.Run:
+        command = [_phienhieu(), "batch", str(listing), "-o", str(into), "--no-progress"]
+        result = measure.run([*command, "--workers", str(args.workers)], env=env)
+        if result.returncode != 0:
+            sys.exit(result.stderr)
+        return result
+
+    decoded = batch(out, env)
     print(decoded.stdout.rstrip())
     runs = [("floor (csv read + write)", floor), ("phienhieu batch", decoded)]
     if args.pure and "compiled" in build:
         # The same command on the same sources, interpreted: what the compiled build gains.
         pure_out = out.with_suffix(".pure.csv")
-        pure_command = [_phienhieu(), "batch", str(listing), "-o", str(pure_out), "--no-progress"]
-        pure = measure.run([*pure_command, "--workers", str(args.workers)], env={**env, PURE: "1"})
-        if pure.returncode != 0:
-            sys.exit(pure.stderr)
+        pure = batch(pure_out, {**env, PURE: "1"})
         same = pure_out.read_bytes() == out.read_bytes()
         pure_out.unlink()
         runs.append(("phienhieu batch, pure Python", pure))

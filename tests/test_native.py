@@ -39,26 +39,15 @@ def _jsonl(name: str) -> list[dict[str, Any]]:
 DECODES = _jsonl("decode_golden.jsonl")
 PARSES = _jsonl("parse_golden.jsonl")
 
-# Run in a process of its own: every answer of the golden cases as this interpreter makes it.
-ANSWERS = """
+# Run in a process of its own, pure Python: this module's `_answers_here` there.
+ANSWERS = f"""
 import json, sys
-import app
-from app.batch.rows import RowDecoder
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+import app, test_native
 from app.context import Context
-from app.decode.service import answer_json, chosen_edition
-from app.parsing import parse
 from app.settings import Settings
-
-decodes, parses = json.loads(sys.stdin.read())
-context = Context.from_settings(Settings(auto_init=False))
-edition = chosen_edition(context, None)
-rows = RowDecoder(context, edition)
-print(json.dumps({
-    "native": list(app.NATIVE.modules),
-    "answers": [answer_json(context, edition, t, d).decode() for t, d in decodes],
-    "cells": [list(rows.cells(t, d or "")) for t, d in decodes],
-    "parses": [parse(t).to_json() for t in parses],
-}))
+answers = test_native._answers_here(Context.from_settings(Settings(auto_init=False)))
+print(json.dumps({{"native": list(app.NATIVE.modules), **answers}}))
 """
 
 
@@ -79,10 +68,8 @@ def test_pure_python_answers_as_the_installed_build_does(sample_context: Context
         PHIENHIEU_AUTO_INIT="false",
         **{PURE_ENV: "1"},
     )
-    stdin = json.dumps([[(c["text"], c["date"]) for c in DECODES], [c["input"] for c in PARSES]])
     done = subprocess.run(
         [sys.executable, "-c", ANSWERS],
-        input=stdin,
         capture_output=True,
         text=True,
         env=env,
