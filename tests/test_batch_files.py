@@ -20,7 +20,13 @@ from openpyxl import Workbook, load_workbook
 from app.batch.errors import BatchWorkerFailed, NoDesignationColumn, TableUnreadable
 from app.batch.rows import DECODE_COLUMNS, RowDecoder, summarize
 from app.batch.service import decode_file, decode_table
-from app.batch.tables import detect_encoding, find_layout, neutralize, sniff_delimiter
+from app.batch.tables import (
+    CsvSource,
+    detect_encoding,
+    find_layout,
+    neutralize,
+    sniff_delimiter,
+)
 from app.context import Context
 from app.decode.repository import EditionReader
 from app.decode.resolver import resolve
@@ -435,3 +441,66 @@ def test_a_row_that_may_hold_a_formula_is_written_anew_neutralised(
     [original] = list(csv.reader(io.StringIO(written)))
     assert row[:4] == [neutralize(c) for c in original]
     assert all(not c or c[0] not in "=+-@" for c in row[:4])
+
+
+CSV_BLOCKS = _jsonl("csv_blocks.jsonl")
+
+
+def _blocks_read(
+    source: CsvSource, size: int | None
+) -> tuple[list[list[str]], list[str], str | None]:
+    """Every row and line of `source` in blocks of `size` characters (None: row by row)."""
+    rows: list[list[str]] = []
+    lines: list[str] = []
+    blocks = source.row_blocks(size=size) if size else source._row_by_row(0, None)
+    try:
+        for block in blocks:
+            rows.extend(block.rows)
+            lines.extend(block.lines)
+            if block.raws is not None:  # a UTF-8 file's lines as read, for the output to copy
+                assert source.encoding.startswith("utf-8")
+                assert block.raws == [line.encode() for line in block.lines]
+    except TableUnreadable as exc:
+        return rows, lines, exc.detail
+    return rows, lines, None
+
+
+@pytest.mark.parametrize("case", CSV_BLOCKS, ids=[c["id"] for c in CSV_BLOCKS])
+@pytest.mark.parametrize("size", [7, 64, 333, 1 << 20])
+def test_rows_read_in_blocks_are_the_csv_modules(
+    tmp_path: Path, case: dict[str, Any], size: int
+) -> None:
+    # Whole lines are split and read in blocks; from the first block that is not one row a
+    # line, the rest is read row by row. Either way: the rows the csv module reads of the
+    # whole file, each with its own text, and its errors with the line they name.
+    encoding = case.get("encoding", "utf-8")
+    content = case["text"].encode(encoding)
+    if "bad_bytes" in case:
+        content = content.replace(case["bad_bytes"].encode(), b"\xff\xfe\xfd")
+    path = tmp_path / "list.csv"
+    path.write_bytes(content)
+    # Bytes that do not decode would make the sniffer take the file for Windows-1258.
+    source = CsvSource(path, encoding) if "bad_bytes" in case else CsvSource.open(path)
+    rows, lines, error = _blocks_read(source, size)
+    # The oracle: the csv module over the whole file, and the row-by-row reading it had.
+    whole = _blocks_read(source, len(content) + 1)
+    one_by_one = _blocks_read(source, None)
+    if "bad_bytes" in case:  # refused, naming the very line (read by rows: a line near it)
+        line = content[: content.index(b"\xff")].count(b"\n") + 1
+        assert error == whole[2] == f"Line {line} is not valid utf-8 text."
+        assert one_by_one[2] is not None
+        assert "is not valid utf-8 text" in one_by_one[2]
+        return
+    if "error" in case:  # the same error, naming the same line (rows before it may differ)
+        assert error is not None
+        assert case["error"] in error
+        assert error == one_by_one[2] == whole[2]
+        return
+    assert (rows, lines, error) == one_by_one == whole
+    assert error is None
+    with path.open(encoding=source.encoding, newline="") as handle:
+        assert rows == list(csv.reader(handle, delimiter=source.delimiter, strict=True))
+    for row, text in zip(rows, lines, strict=True):
+        assert list(csv.reader(io.StringIO(text), delimiter=source.delimiter)) == (
+            [row] if row else []
+        )

@@ -201,8 +201,8 @@ class RowDecoder:
         self._parses: dict[Hashable, Keyed] = {}
         self._dates: dict[str, DateRange | PhienhieuError | None] = {}
         self.resolved = 0  # resolutions actually computed (the rest came from the memo)
-        # Decode columns as a writer renders them, by writer (CSV lines of shared cells).
-        self.rendered: dict[Hashable, dict[Cells, str]] = {}
+        # Decode columns as a writer renders them, by writer (CSV bytes of shared cells).
+        self.rendered: dict[Hashable, dict[Cells, bytes]] = {}
 
     def _text(self, text: str) -> _Text:
         found = self._texts.get(text)

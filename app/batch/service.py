@@ -10,9 +10,10 @@ caches. Nothing is half-written: the output appears only when complete.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import csv
-import io
+import itertools
 import json
 import multiprocessing
 import os
@@ -36,6 +37,7 @@ from app.batch.tables import (
     CsvSource,
     Kind,
     Layout,
+    RowBlock,
     cell_text,
     find_layout,
     neutralize,
@@ -54,6 +56,7 @@ from app.settings import Settings
 
 MAX_BATCH_ITEMS = 10_000
 CHUNK_ROWS = 4_000
+HEAD_ROWS = 30  # rows read to find the header and the columns
 TOP_UNRESOLVED = 20
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files decode faster than worker processes start
 ROUTES_KEPT = 500_000  # distinct designations whose worker is remembered
@@ -293,18 +296,29 @@ class _CsvJob:
 
     def pairs(self, items: Sequence[CsvItem]) -> list[tuple[str, str]]:
         d, t = self.designation, self.date
-        return [
-            (i[1], i[2]) if type(i) is tuple else (i[d], i[t] if t is not None else "")
-            for i in items
-        ]
+        return [i if type(i) is tuple else (i[d], i[t] if t is not None else "") for i in items]
 
     def designation_of(self, item: CsvItem) -> str:
-        return item[1] if type(item) is tuple else item[self.designation]
+        return item[0] if type(item) is tuple else item[self.designation]
+
+    def designations(self, items: Sequence[CsvItem]) -> list[str]:
+        d = self.designation
+        return [i[0] if type(i) is tuple else i[d] for i in items]
 
 
-# A CSV row to decode: its cells, to be written anew; or, when its original columns can be
-# kept as written, (its text as read without the line ending, its designation, its date).
-CsvItem = list[str] | tuple[str, str, str]
+# A CSV row to decode: (its designation, its date) when its original columns are kept as
+# written (the output copies its text as read); else its cells, to be written anew.
+CsvItem = list[str] | tuple[str, str]
+
+
+@dataclass(slots=True)
+class _CsvChunk:
+    """Rows on their way to be decoded: each row's item, and each row's text as read (its
+    bytes, when the file is UTF-8), which the output copies where the item is a pair."""
+
+    items: list[CsvItem]
+    lines: list[str]
+    raws: list[bytes] | None
 
 
 @lru_cache(maxsize=16)
@@ -317,14 +331,39 @@ def _formula_field(delimiter: str) -> re.Pattern[str]:
     return re.compile(f'{re.escape(delimiter)}"?[=+\\-@\t\r]')
 
 
-def _fields(text: str, delimiter: str) -> list[str]:
-    """The cells of one row's text as read."""
-    return next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), [""])
+@lru_cache(maxsize=16)
+def _formula_anywhere(delimiter: str) -> re.Pattern[str]:
+    """`_formula_field`, or a line's start (lines joined by line breaks): where in a block
+    of lines some row may start a field with what Excel would run."""
+    return re.compile(f'(?m)(?:^|{re.escape(delimiter)})"?[=+\\-@\t\r]')
 
 
-# A chunk of CSV rows rendered: each row's output line, the count per status, and the
-# positions of the unresolved rows (for the curators' to-do list).
-Rendered = tuple[list[str], collections.Counter[str], list[int]]
+def _kept_as_written(line: str, delimiter: str) -> bool:
+    """No field of the row's text may start with what Excel would run (`_formula_field`)."""
+    first = line[:1]
+    return (
+        first not in _FORMULA_START
+        and (first != '"' or line[1:2] not in _FORMULA_START)
+        and _formula_field(delimiter).search(line) is None
+    )
+
+
+def _formula_rows(lines: list[str], delimiter: str) -> set[int]:
+    """The rows of `lines` that may hold a formula: one scan of the block, each row it
+    finds checked on its own (a line break inside a quoted cell can only add rows)."""
+    block = "\n".join(lines)
+    scan = _formula_anywhere(delimiter)
+    if scan.search(block) is None:
+        return set()
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+    found = {bisect.bisect_right(starts, m.start()) - 1 for m in scan.finditer(block)}
+    return {i for i in found if not _kept_as_written(lines[i], delimiter)}
+
+
+# A chunk of CSV rows decoded: each row's output (the bytes that follow its text as read,
+# or, for a row written anew, its whole line), the count per status, the positions of the
+# unresolved rows (for the curators' to-do list) and of the rows written anew.
+Tails = tuple[list[bytes], collections.Counter[str], list[int], list[int]]
 _FORMULA_START = frozenset("=+-@\t\r")
 
 
@@ -348,11 +387,12 @@ def _decode_pairs(decoder: RowDecoder, pairs: list[tuple[str, str]]) -> list[Cel
     return [cells(t, d) for t, d in pairs]
 
 
-def _render(decoder: RowDecoder, rows: Sequence[CsvItem], job: _CsvJob) -> Rendered:
-    """Each row with its decode columns, as CSV lines, its cells neutralised for Excel.
+def _tails(decoder: RowDecoder, rows: Sequence[CsvItem], job: _CsvJob) -> Tails:
+    """Each row's decode columns as the CSV bytes that follow its text as read; a row of
+    cells is written anew by the csv module, cell by cell, its cells neutralised for Excel.
 
-    A row whose text was kept is written as it was read, then its decode columns; any
-    other row (or one that may hold a formula) is written by the csv module, cell by cell.
+    The bytes of equal decode columns are one object, so a chunk's answer pickles each
+    once however many rows share it.
     """
     pairs = job.pairs(rows)
     decoder.warm(pairs)
@@ -360,46 +400,50 @@ def _render(decoder: RowDecoder, rows: Sequence[CsvItem], job: _CsvJob) -> Rende
     last = _LastLine()
     writer = csv.writer(last, delimiter=job.delimiter, lineterminator="\r\n")
     # The decode columns' part of a line, per cells: most rows share theirs with others.
-    tails = decoder.rendered.setdefault(("csv", job.delimiter), {})
+    tails: dict[Cells, bytes] = decoder.rendered.setdefault(("csv", job.delimiter), {})
     if len(tails) >= TAILS_KEPT:
         tails.clear()
-    lines: list[str] = []
+    outs: list[bytes] = []
     statuses: collections.Counter[str] = collections.Counter()
     unresolved: list[int] = []
-    formula = _formula_field(job.delimiter)
+    whole: list[int] = []
     for index, (item, (text, date)) in enumerate(zip(rows, pairs, strict=True)):
         row_cells = cells(text, date)
         tail = tails.get(row_cells)
         if tail is None:
             writer.writerow(row_cells)
-            tail = tails[row_cells] = job.delimiter + last.text
+            tail = tails[row_cells] = (job.delimiter + last.text).encode()
         statuses[row_cells[0]] += 1
         if row_cells[0] == "unresolved":
             unresolved.append(index)
-        if isinstance(item, tuple):
-            line = item[0]
-            first = line[:1]
-            if (
-                first not in _FORMULA_START
-                and (first != '"' or line[1:2] not in _FORMULA_START)
-                and formula.search(line) is None
-            ):
-                lines.append(line + tail)  # the original columns as they were written
-                continue
-            row = _fields(line, job.delimiter)
-        else:
-            row = item
+        if type(item) is tuple:
+            outs.append(tail)  # after the row's own columns, as they were written
+            continue
+        row: list[str] = item  # type: ignore[assignment]  # not a pair: its cells
         for value in row:
             if value[:1] in _FORMULA_START:
                 row = [neutralize(c) for c in row]
                 break
+        whole.append(index)
         if len(row) == 1 and not row[0]:
-            lines.append(tail)  # one empty cell: written as nothing before others ("" alone)
+            outs.append(tail)  # one empty cell: written as nothing before others ("" alone)
         else:
             # Each field is quoted or not by its own text: the row's fields, then the tail.
             writer.writerow(row)
-            lines.append(last.text[:-2] + tail)
-    return lines, statuses, unresolved
+            outs.append(last.text[:-2].encode() + tail)
+    return outs, statuses, unresolved, whole
+
+
+def _assembled(chunk: _CsvChunk, outs: list[bytes], whole: list[int]) -> bytes:
+    """The chunk's output lines: each row's text as read and its decode columns, or the
+    line written anew."""
+    raws = chunk.raws if chunk.raws is not None else [line.encode() for line in chunk.lines]
+    flat = [b""] * (2 * len(outs))
+    flat[0::2] = raws
+    flat[1::2] = outs
+    for index in whole:
+        flat[2 * index] = b""
+    return b"".join(flat)
 
 
 class _Decoder:
@@ -433,26 +477,28 @@ class _Decoder:
             yield payload, _merged(routes, parts)
 
     def render(
-        self, chunks: Iterable[list[CsvItem]], job: _CsvJob
-    ) -> Iterator[tuple[list[CsvItem], Rendered]]:
-        """Chunks of CSV rows in; each with its rendering (`_render`) out, in order."""
+        self, chunks: Iterable[_CsvChunk], job: _CsvJob
+    ) -> Iterator[tuple[_CsvChunk, Tails]]:
+        """Chunks of CSV rows in; each with its decode columns (`_tails`) out, in order."""
         if self._local is not None:
-            for rows in chunks:
-                yield rows, _render(self._local, rows, job)
+            for chunk in chunks:
+                yield chunk, _tails(self._local, chunk.items, job)
             return
         assert self._pool is not None
-        texts = ((rows, [job.designation_of(r) for r in rows], rows) for rows in chunks)
-        for rows, routes, parts in self._pool.run(texts, job):
-            lines = _merged(routes, [part[0] for part in parts])
+        texts = ((c, job.designations(c.items), c.items) for c in chunks)
+        for chunk, routes, parts in self._pool.run(texts, job):
+            outs = _merged(routes, [part[0] for part in parts])
             statuses: collections.Counter[str] = collections.Counter()
             places: list[list[int]] = [[] for _ in parts]
             for index, worker in enumerate(routes):
                 places[worker].append(index)
             unresolved: list[int] = []
-            for worker, (_, counts, found) in enumerate(parts):
+            whole: list[int] = []
+            for worker, (_, counts, found, anew) in enumerate(parts):
                 statuses.update(counts)
                 unresolved.extend(places[worker][i] for i in found)
-            yield rows, (lines, statuses, sorted(unresolved))
+                whole.extend(places[worker][i] for i in anew)
+            yield chunk, (outs, statuses, sorted(unresolved), whole)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -535,7 +581,13 @@ class _Pool:
         flight: dict[int, tuple[Any, list[int], dict[int, Any]]] = {}
         sent = done = 0
         for payload, texts, items in chunks:
-            routes = [self._route(text) for text in texts]
+            known = self._routes.get
+            found = [known(text) for text in texts]  # most designations come again
+            routes: list[int] = (
+                [self._route(t) if r is None else r for r, t in zip(found, texts, strict=True)]
+                if None in found
+                else found  # type: ignore[assignment]  # no None in it
+            )
             parts: list[list[Any]] = [[] for _ in self._tasks]
             for item, worker in zip(items, routes, strict=True):
                 parts[worker].append(item)
@@ -544,7 +596,7 @@ class _Pool:
                 if part:
                     self._tasks[worker].put((sent, job, part))
                 else:
-                    flight[sent][2][worker] = ([], {}, []) if isinstance(job, _CsvJob) else []
+                    flight[sent][2][worker] = ([], {}, [], []) if isinstance(job, _CsvJob) else []
             sent += 1
             while sent - done > 2 * len(self._tasks):
                 yield self._next(flight, done)
@@ -607,7 +659,7 @@ def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n
             if job is None:
                 results.put((number, n, _decode_pairs(decoder, items)))
             else:
-                results.put((number, n, _render(decoder, items, job)))
+                results.put((number, n, _tails(decoder, items, job)))
         except BaseException as exc:  # handed to the parent, which raises it
             try:
                 pickle.dumps(exc)
@@ -764,50 +816,90 @@ def _decode_csv(
     table = CsvSource.open(source)
     size = max(source.stat().st_size, 1)
     position = [0]
-    rows = table.rows_and_lines(position)
-    head: list[tuple[list[str], str]] = []
-    for entry in rows:
-        head.append(entry)
-        if len(head) >= 30:
+    blocks = table.row_blocks(position)
+    head = RowBlock([], [], [])
+    for block in blocks:
+        head.rows.extend(block.rows)
+        head.lines.extend(block.lines)
+        if head.raws is not None:
+            head.raws = head.raws + block.raws if block.raws is not None else None
+        if len(head.rows) >= HEAD_ROWS:
             break
-    layout = find_layout([r for r, _ in head], column, date_column)
+    layout = find_layout(head.rows[:HEAD_ROWS], column, date_column)
     _describe(summary, layout)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         sink = CsvSink(handle, table.delimiter)
-        for above, _ in head[: layout.header_row]:
+        for above in head.rows[: layout.header_row]:
             sink.write([neutralize(c) for c in above])
         sink.write([neutralize(c) for c in layout.headers] + list(DECODE_COLUMNS))
-        body = _chain(head[layout.header_row + 1 :], rows)
-        line = [layout.header_row + 1]
+        handle.flush()  # the rest goes to the file's bytes as the decoders made them
+        start = layout.header_row + 1
+        rest = RowBlock(
+            head.rows[start:], head.lines[start:], head.raws[start:] if head.raws else None
+        )
         job = _CsvJob(layout.designation, layout.date, table.delimiter)
-        d, t = job.designation, job.date
 
-        def chunks() -> Iterator[list[CsvItem]]:
-            width = layout.width
-            for chunk in _chunks(body, CHUNK_ROWS):
-                first = line[0] + 1
-                line[0] += len(chunk)
-                items: list[CsvItem] = []
-                for i, (row, text) in enumerate(chunk):
-                    if len(row) != width:
-                        items.append(_fit(row, width, first + i))
-                    elif text and (width > 1 or row[0]):
-                        # Its original columns kept as written (the csv module would write
-                        # "" alone for a lone empty cell, nothing before other columns).
-                        date = row[t] if t is not None else ""
-                        items.append((text.rstrip("\r\n"), row[d], date))
-                    else:
-                        items.append(row)
-                yield items
+        def chunks() -> Iterator[_CsvChunk]:
+            line = start
+            for block in _rechunked(_chain([rest], blocks), CHUNK_ROWS):
+                items = _csv_items(block, layout, table.delimiter, line + 1)
+                yield _CsvChunk(items, block.lines, block.raws)
+                line += len(block.rows)
 
-        for done, (lines, statuses, unresolved) in decoder.render(chunks(), job):
-            handle.write("".join(lines))
+        for chunk, (outs, statuses, unresolved, whole) in decoder.render(chunks(), job):
+            handle.buffer.write(_assembled(chunk, outs, whole))
             summary.statuses.update(statuses)
             for index in unresolved:
-                _note_unresolved(summary, job.designation_of(done[index]))
-            summary.rows += len(done)
+                _note_unresolved(summary, job.designation_of(chunk.items[index]))
+            summary.rows += len(outs)
             if progress is not None:
                 progress(summary.rows, position[0] / size)
+
+
+def _rechunked(blocks: Iterable[RowBlock], size: int) -> Iterator[RowBlock]:
+    """The rows of `blocks` again, in blocks of `size` (the last one smaller)."""
+    pending = RowBlock([], [], [])
+    for block in blocks:
+        pending.rows.extend(block.rows)
+        pending.lines.extend(block.lines)
+        if block.raws is None or pending.raws is None:
+            pending.raws = None  # from here on, lines are encoded again
+        else:
+            pending.raws.extend(block.raws)
+        while len(pending.rows) >= size:
+            raws = pending.raws
+            yield RowBlock(pending.rows[:size], pending.lines[:size], raws[:size] if raws else None)
+            del pending.rows[:size], pending.lines[:size]
+            if raws is not None:
+                del raws[:size]
+    if pending.rows:
+        yield pending
+
+
+def _csv_items(block: RowBlock, layout: Layout, delimiter: str, first: int) -> list[CsvItem]:
+    """Each CSV row as its item to decode (`CsvItem`); `first`: the first row's number.
+
+    The usual block (rows as wide as the header, each with its text, none that may hold a
+    formula) is made by one comprehension; any other goes row by row.
+    """
+    rows, lines = block.rows, block.lines
+    width, d, t = layout.width, layout.designation, layout.date
+    risky = _formula_rows(lines, delimiter)
+    if not risky and width > 1 and set(map(len, rows)) <= {width} and "" not in lines:
+        if t is None:
+            return [(row[d], "") for row in rows]
+        return [(row[d], row[t]) for row in rows]
+    items: list[CsvItem] = []
+    for i, (row, text) in enumerate(zip(rows, lines, strict=True)):
+        if len(row) != width:
+            items.append(_fit(row, width, first + i))
+        elif text and (width > 1 or row[0]) and i not in risky:
+            # Its original columns kept as written (the csv module would write "" alone
+            # for a lone empty cell, nothing before other columns).
+            items.append((row[d], row[t] if t is not None else ""))
+        else:
+            items.append(row)
+    return items
 
 
 def _chain(first: list[T], rest: Iterator[T]) -> Iterator[T]:

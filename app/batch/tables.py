@@ -12,12 +12,14 @@ tab or carriage return) would run as a formula, so it gets a leading apostrophe
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,8 @@ from app.parsing.normalize import fold
 
 Kind = Literal["csv", "xlsx"]
 SNIFF_BYTES = 1 << 20
+BLOCK_CHARS = 1 << 20  # characters read at once when each line is one row
+SLOW_BLOCK_ROWS = 1_000  # rows per block when read row by row
 HEADER_SEARCH_ROWS = 30  # title rows ("DANH SÁCH LIỆT SĨ …") may stand above the header
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -180,10 +184,22 @@ def sniff_delimiter(sample: str) -> str:
 
 
 @dataclass(slots=True)
+class RowBlock:
+    """Rows read at once: each as its cells, its text as read without the line ending (""
+    in a Windows-1258 file, whose rows are normalised), and, where the file is UTF-8 and
+    each line one row, its bytes as read (an output can copy them)."""
+
+    rows: list[list[str]]
+    lines: list[str]
+    raws: list[bytes] | None
+
+
+@dataclass(slots=True)
 class CsvSource:
     path: Path
     encoding: str = "utf-8"
     delimiter: str = ","
+    _read: int = 0  # bytes read by the block reader
 
     @classmethod
     def open(cls, path: Path) -> CsvSource:
@@ -195,13 +211,121 @@ class CsvSource:
         sample = head.decode(encoding, errors="ignore")
         return cls(path, encoding, sniff_delimiter(sample))
 
-    def rows_and_lines(self, progress: list[int] | None = None) -> Iterator[tuple[list[str], str]]:
-        """Rows as lists of str, each with the text it was read from (its line or lines, as
-        decoded); `progress[0]` follows the bytes read.
+    def row_blocks(
+        self, progress: list[int] | None = None, size: int = BLOCK_CHARS
+    ) -> Iterator[RowBlock]:
+        """The rows, a block at a time (`RowBlock`); `progress[0]` follows the bytes read.
 
-        The text is for an output that keeps a row's original columns as they were
-        written; rows of a Windows-1258 file are normalised, so they come with "".
+        A block of whole lines is split and read by the csv module in C, with no Python
+        work per row, while each line holds exactly one row. From the first block where
+        that does not hold (a quoted line break, a lone carriage return, a line the csv
+        module rejects, text that does not decode), the rest of the file is read row by
+        row, as the csv module reads a file, and its errors name the line.
         """
+        done = 0  # lines read in blocks, each one row
+        if self.encoding in ("utf-8", "utf-8-sig"):
+            blocks = self._utf8_blocks(size)
+        elif self.encoding != "cp1258":
+            blocks = self._text_blocks(size)
+        else:
+            blocks = self._no_blocks()
+        with contextlib.closing(blocks):
+            for text, raw, last in blocks:
+                found = self._whole_lines(text, raw, last) if text else RowBlock([], [], [])
+                if found is None:
+                    break
+                if progress is not None:
+                    progress[0] = self._read
+                if found.rows:
+                    yield found
+                    done += len(found.rows)
+                if last:
+                    return
+        yield from self._row_by_row(done, progress)
+
+    def _no_blocks(self) -> Generator[tuple[str, bytes | None, bool], None, None]:
+        """A Windows-1258 file's rows are normalised one by one: no block is read whole."""
+        yield from ()
+
+    def _utf8_blocks(self, size: int) -> Generator[tuple[str, bytes | None, bool], None, None]:
+        """(text, its bytes, whether it ends the file) of blocks of whole lines of a UTF-8
+        file; bytes that do not decode are refused, naming their line."""
+        with self.path.open("rb") as raw:
+            carry = b""
+            first = True
+            lines = 0  # line endings before the block
+            while True:
+                data = raw.read(size)
+                self._read = raw.tell()
+                block = carry + data
+                if first:
+                    block = block.removeprefix(codecs.BOM_UTF8)
+                    first = False
+                cut = block.rfind(b"\n") + 1 if data else len(block)
+                block, carry = block[:cut], block[cut:]
+                try:
+                    text = block.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    line = lines + block.count(b"\n", 0, exc.start) + 1
+                    raise TableUnreadable(
+                        f"Line {line} is not valid {self.encoding} text.",
+                        detail_vi=f"Dòng {line} không phải văn bản {self.encoding} hợp lệ.",
+                        extra={"line": line, "reason": str(exc)},
+                    ) from None
+                yield text, block, not data
+                lines += block.count(b"\n")
+                if not data:
+                    return
+
+    def _text_blocks(self, size: int) -> Generator[tuple[str, bytes | None, bool], None, None]:
+        """(text, None, whether it ends the file) of blocks of whole lines of a file in
+        another encoding; stops where the text does not decode."""
+        with self.path.open("rb") as raw:
+            reader = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+            carry = ""
+            while True:
+                try:
+                    data = reader.read(size)
+                except UnicodeDecodeError:
+                    return
+                self._read = raw.tell()
+                block = carry + data
+                cut = block.rfind("\n") + 1 if data else len(block)
+                block, carry = block[:cut], block[cut:]
+                yield block, None, not data
+                if not data:
+                    return
+
+    def _whole_lines(self, block: str, raw: bytes | None, last: bool) -> RowBlock | None:
+        """`block`'s rows when each of its lines is one row (None: read it by rows).
+
+        `raw`: the block's bytes, if UTF-8; `last`: the block ends the file, so its last
+        line may lack a line ending.
+        """
+        if "\r" in block:
+            if block.count("\r") != block.count("\r\n"):
+                return None  # a lone carriage return ends a row for the csv module
+            block = block.replace("\r\n", "\n")
+            if raw is not None:
+                raw = raw.replace(b"\r\n", b"\n")
+        lines = block.split("\n")
+        raws = raw.split(b"\n") if raw is not None else None
+        if not lines[-1]:
+            lines.pop()  # the text after the last line ending
+            if raws is not None:
+                raws.pop()
+        elif not last:
+            return None  # only the file's last line may lack its line ending
+        try:
+            rows = list(csv.reader(lines, delimiter=self.delimiter, strict=True))
+        except csv.Error:
+            return None
+        if len(rows) != len(lines):
+            return None  # a quoted field held a line break
+        return RowBlock(rows, lines, raws)
+
+    def _row_by_row(self, skip: int, progress: list[int] | None) -> Iterator[RowBlock]:
+        """The rows after the first `skip` lines (read already, each one row), one by one."""
         nfc = self.encoding == "cp1258"  # tone marks come as combining characters
         with self.path.open("rb") as raw:
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
@@ -213,32 +337,42 @@ class CsvSource:
                     yield line
 
             reader = csv.reader(lines(), delimiter=self.delimiter, strict=True)
+            rows: list[list[str]] = []
+            texts: list[str] = []
             try:
+                for _ in itertools.islice(text, skip):
+                    pass
                 for row in reader:
-                    # The position every few hundred rows: a tell() per row was ~1 s of a
-                    # national list.
-                    if progress is not None and not reader.line_num & 0xFF:
-                        progress[0] = raw.tell()
                     line = taken[0] if len(taken) == 1 else "".join(taken)
                     taken.clear()
                     if nfc:
                         row = [unicodedata.normalize("NFC", c) for c in row]
                         line = ""
-                    yield row, line
+                    rows.append(row)
+                    texts.append(line.rstrip("\r\n"))
+                    if len(rows) >= SLOW_BLOCK_ROWS:
+                        if progress is not None:
+                            progress[0] = raw.tell()
+                        yield RowBlock(rows, texts, None)
+                        rows, texts = [], []
                 if progress is not None:
                     progress[0] = raw.tell()
+                if rows:
+                    yield RowBlock(rows, texts, None)
             except csv.Error as exc:
+                line_num = skip + reader.line_num
                 raise TableUnreadable(
-                    f"Line {reader.line_num} is not valid CSV: {exc}.",
-                    detail_vi=f"Dòng {reader.line_num} không đúng định dạng CSV: {exc}.",
-                    extra={"line": reader.line_num},
+                    f"Line {line_num} is not valid CSV: {exc}.",
+                    detail_vi=f"Dòng {line_num} không đúng định dạng CSV: {exc}.",
+                    extra={"line": line_num},
                 ) from None
             except UnicodeDecodeError as exc:
+                line_num = skip + reader.line_num
                 raise TableUnreadable(
-                    f"Near line {reader.line_num} the file is not valid {self.encoding} text.",
-                    detail_vi=f"Gần dòng {reader.line_num}, tệp không phải văn bản "
+                    f"Near line {line_num} the file is not valid {self.encoding} text.",
+                    detail_vi=f"Gần dòng {line_num}, tệp không phải văn bản "
                     f"{self.encoding} hợp lệ.",
-                    extra={"line": reader.line_num, "reason": str(exc)},
+                    extra={"line": line_num, "reason": str(exc)},
                 ) from None
 
 
