@@ -19,7 +19,7 @@ from openpyxl import Workbook, load_workbook
 
 from app.batch.errors import BatchWorkerFailed, NoDesignationColumn, TableUnreadable
 from app.batch.rows import DECODE_COLUMNS, RowDecoder, summarize
-from app.batch.service import decode_file, decode_table
+from app.batch.service import _formula_rows, _kept_as_written, decode_file, decode_table
 from app.batch.tables import (
     CsvSource,
     detect_encoding,
@@ -504,3 +504,28 @@ def test_rows_read_in_blocks_are_the_csv_modules(
         assert list(csv.reader(io.StringIO(text), delimiter=source.delimiter)) == (
             [row] if row else []
         )
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_blocks_formula_scan_finds_the_rows_a_row_by_row_check_finds(delimiter: str) -> None:
+    # The parent scans a block of lines at once for what Excel would run; it must flag
+    # exactly the rows that checking each line on its own flags.
+    shapes = [
+        "1{d}A{d}B3{d}1970",
+        "=2{d}A{d}B3{d}1970",
+        '"=3"{d}A{d}B3{d}1970',
+        "4{d}-A{d}B3{d}",
+        '5{d}"+84"{d}B3{d}',
+        "6{d}a-b{d}c3 - d4{d}1970",
+        '7{d}"dòng\n=mới"{d}B3{d}',  # a line break in a quoted cell, then "="
+        "@8{d}{d}{d}",
+        "",
+        '"',
+        "9{d}x{d}@{d}",
+    ]
+    lines = [shape.format(d=delimiter) for shape in shapes]
+    for start in range(len(lines)):
+        block = lines[start:] + lines[:start]
+        expected = {i for i, line in enumerate(block) if not _kept_as_written(line, delimiter)}
+        assert _formula_rows(block, delimiter) == expected
+        assert expected  # the shapes hold some

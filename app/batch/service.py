@@ -331,11 +331,9 @@ def _formula_field(delimiter: str) -> re.Pattern[str]:
     return re.compile(f'{re.escape(delimiter)}"?[=+\\-@\t\r]')
 
 
-@lru_cache(maxsize=16)
-def _formula_anywhere(delimiter: str) -> re.Pattern[str]:
-    """`_formula_field`, or a line's start (lines joined by line breaks): where in a block
-    of lines some row may start a field with what Excel would run."""
-    return re.compile(f'(?m)(?:^|{re.escape(delimiter)})"?[=+\\-@\t\r]')
+# A line (after the first) of a block that starts with what Excel would run, past an
+# opening quote: found by a fast scan for the line break.
+_FORMULA_LINE = re.compile('\n"?[=+\\-@\t\r]')
 
 
 def _kept_as_written(line: str, delimiter: str) -> bool:
@@ -349,15 +347,18 @@ def _kept_as_written(line: str, delimiter: str) -> bool:
 
 
 def _formula_rows(lines: list[str], delimiter: str) -> set[int]:
-    """The rows of `lines` that may hold a formula: one scan of the block, each row it
-    finds checked on its own (a line break inside a quoted cell can only add rows)."""
-    block = "\n".join(lines)
-    scan = _formula_anywhere(delimiter)
-    if scan.search(block) is None:
+    """The rows of `lines` that may hold a formula: two fast scans of the block, each row
+    they find checked on its own (a line break inside a quoted cell can only add rows)."""
+    if not lines:
         return set()
-    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
-    found = {bisect.bisect_right(starts, m.start()) - 1 for m in scan.finditer(block)}
-    return {i for i in found if not _kept_as_written(lines[i], delimiter)}
+    block = "\n".join(lines)
+    hits = [m.start() for m in _formula_field(delimiter).finditer(block)]
+    hits.extend(m.start() + 1 for m in _FORMULA_LINE.finditer(block))
+    rows = {0}  # the first line's start, which no line break comes before
+    if hits:
+        starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+        rows.update(bisect.bisect_right(starts, hit) - 1 for hit in hits)
+    return {i for i in rows if not _kept_as_written(lines[i], delimiter)}
 
 
 # A chunk of CSV rows decoded: each row's output (the bytes that follow its text as read,
