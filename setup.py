@@ -25,6 +25,7 @@ COMPILED = (
     "app/batch/rows.py",
     "app/decode/facts.py",
     "app/decode/memo.py",
+    "app/decode/repository.py",
     "app/decode/resolver.py",
     "app/parsing/keys.py",
     "app/parsing/normalize.py",

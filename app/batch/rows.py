@@ -11,11 +11,14 @@ The decode columns hold no text of the row, so they can be shared.
 
 from __future__ import annotations
 
+import collections
+import csv
 import sys
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from app.batch.tables import neutralize
 from app.context import Context, settle_list_heap
 from app.db.models import Edition
 from app.decode.encode import dumps_str
@@ -47,9 +50,14 @@ CACHE_LIMIT = 500_000  # distinct texts / dates remembered per decoder before st
 UNITS_KEPT = 100_000  # units whose summary JSON a decoder remembers
 KEYS_KEPT = 65_536  # distinct elements' keys shared among signatures
 WHOLE_HIERARCHY_FROM = 500  # rows in one go: then read the whole hierarchy at once
+TAILS_KEPT = 16_384  # decode columns whose CSV bytes a decoder remembers (~10 MiB)
+FORMULA_START = frozenset("=+-@\t\r")  # what Excel may run at a field's start
 
 Cells = tuple[str, ...]
 T = TypeVar("T")
+# A CSV row's decode columns as bytes (after its text as read, or its whole line written
+# anew), the count per status, the positions of the unresolved rows and of those written anew.
+Tails = tuple[list[bytes], collections.Counter[str], list[int], list[int]]
 Keyed = tuple[ParseResult, tuple[tuple[str, ...], ...]]  # a parse and each element's keys
 
 
@@ -169,6 +177,17 @@ def _repaired(text: str) -> str:
     return text if text.isascii() else repair_legacy(text)[0]
 
 
+class _LastLine:
+    """A file for csv.writer that keeps only the line last written."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
+
+
 @dataclass(slots=True)
 class _Text:
     signature: Hashable | None
@@ -237,8 +256,10 @@ class RowDecoder:
         return parsed
 
     def _date(self, date: str) -> DateRange | PhienhieuError | None:
-        if date in self._dates:
-            return self._dates[date]
+        try:
+            return self._dates[date]  # one lookup for the row that comes again
+        except KeyError:
+            pass
         if len(self._dates) >= CACHE_LIMIT:
             self._dates.clear()
         try:
@@ -361,3 +382,57 @@ class RowDecoder:
         return b"".join(
             (head, b'"input":', dumps_str(text), b',"date":', date_json(when), b",", part, b"}")
         )
+
+    def csv_tails(
+        self,
+        rows: Sequence[list[str] | tuple[str, str]],
+        pairs: list[tuple[str, str]],
+        delimiter: str,
+    ) -> Tails:
+        """Each CSV row's decode columns as the bytes that follow its text as read; a row
+        given as cells (not as its (designation, date) pair) is written anew by the csv
+        module, cell by cell, its cells neutralised for Excel. `pairs`: each row's
+        (designation, date).
+
+        The bytes of equal decode columns are one object, so a chunk's answer pickles each
+        once however many rows share it.
+        """
+        self.warm(pairs)
+        last = _LastLine()
+        writer = csv.writer(last, delimiter=delimiter, lineterminator="\r\n")
+        # The decode columns' part of a line, per cells: most rows share theirs with others.
+        tails = self.rendered.setdefault(("csv", delimiter), {})
+        if len(tails) >= TAILS_KEPT:
+            tails.clear()
+        outs: list[bytes] = []
+        statuses: collections.Counter[str] = collections.Counter()
+        unresolved: list[int] = []
+        whole: list[int] = []
+        for index in range(len(rows)):
+            text, date = pairs[index]
+            row_cells = self.cells(text, date)
+            tail = tails.get(row_cells)
+            if tail is None:
+                writer.writerow(row_cells)
+                tail = tails[row_cells] = (delimiter + last.text).encode()
+            status = row_cells[0]
+            statuses[status] += 1
+            if status == "unresolved":
+                unresolved.append(index)
+            item = rows[index]
+            if isinstance(item, tuple):
+                outs.append(tail)  # after the row's own columns, as they were written
+                continue
+            row = item
+            for value in row:
+                if value[:1] in FORMULA_START:
+                    row = [neutralize(c) for c in row]
+                    break
+            whole.append(index)
+            if len(row) == 1 and not row[0]:
+                outs.append(tail)  # one empty cell: written as nothing before others ("" alone)
+            else:
+                # Each field is quoted or not by its own text: the row's fields, then the tail.
+                writer.writerow(row)
+                outs.append(last.text[:-2].encode() + tail)
+        return outs, statuses, unresolved, whole

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import collections
-import csv
 import itertools
 import json
 import multiprocessing
@@ -31,7 +30,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from app.batch.errors import BatchTooLarge, BatchWorkerFailed, TableUnreadable
-from app.batch.rows import DECODE_COLUMNS, Cells, RowDecoder, keyed
+from app.batch.rows import DECODE_COLUMNS, FORMULA_START, Cells, RowDecoder, Tails, keyed
 from app.batch.tables import (
     CsvSink,
     CsvSource,
@@ -60,7 +59,6 @@ HEAD_ROWS = 30  # rows read to find the header and the columns
 TOP_UNRESOLVED = 20
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files decode faster than worker processes start
 ROUTES_KEPT = 500_000  # distinct designations whose worker is remembered
-TAILS_KEPT = 16_384  # decode columns whose CSV text a decoder remembers (~10 MiB)
 
 T = TypeVar("T")
 Progress = Callable[[int, float | None], None]  # rows done, share of the input read (or None)
@@ -340,8 +338,8 @@ def _kept_as_written(line: str, delimiter: str) -> bool:
     """No field of the row's text may start with what Excel would run (`_formula_field`)."""
     first = line[:1]
     return (
-        first not in _FORMULA_START
-        and (first != '"' or line[1:2] not in _FORMULA_START)
+        first not in FORMULA_START
+        and (first != '"' or line[1:2] not in FORMULA_START)
         and _formula_field(delimiter).search(line) is None
     )
 
@@ -361,26 +359,6 @@ def _formula_rows(lines: list[str], delimiter: str) -> set[int]:
     return {i for i in rows if not _kept_as_written(lines[i], delimiter)}
 
 
-# A chunk of CSV rows decoded: each row's output (the bytes that follow its text as read,
-# or, for a row written anew, its whole line), the count per status, the positions of the
-# unresolved rows (for the curators' to-do list) and of the rows written anew.
-Tails = tuple[list[bytes], collections.Counter[str], list[int], list[int]]
-_FORMULA_START = frozenset("=+-@\t\r")
-
-
-class _LastLine:
-    """A file for csv.writer that keeps only the line last written."""
-
-    __slots__ = ("text",)
-
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text = text
-        return len(text)
-
-
 def _decode_pairs(decoder: RowDecoder, pairs: list[tuple[str, str]]) -> list[Cells]:
     """The decode columns of each (designation, date) pair, its reads done in bulk first."""
     decoder.warm(pairs)
@@ -389,50 +367,9 @@ def _decode_pairs(decoder: RowDecoder, pairs: list[tuple[str, str]]) -> list[Cel
 
 
 def _tails(decoder: RowDecoder, rows: Sequence[CsvItem], job: _CsvJob) -> Tails:
-    """Each row's decode columns as the CSV bytes that follow its text as read; a row of
-    cells is written anew by the csv module, cell by cell, its cells neutralised for Excel.
-
-    The bytes of equal decode columns are one object, so a chunk's answer pickles each
-    once however many rows share it.
-    """
-    pairs = job.pairs(rows)
-    decoder.warm(pairs)
-    cells = decoder.cells
-    last = _LastLine()
-    writer = csv.writer(last, delimiter=job.delimiter, lineterminator="\r\n")
-    # The decode columns' part of a line, per cells: most rows share theirs with others.
-    tails: dict[Cells, bytes] = decoder.rendered.setdefault(("csv", job.delimiter), {})
-    if len(tails) >= TAILS_KEPT:
-        tails.clear()
-    outs: list[bytes] = []
-    statuses: collections.Counter[str] = collections.Counter()
-    unresolved: list[int] = []
-    whole: list[int] = []
-    for index, (item, (text, date)) in enumerate(zip(rows, pairs, strict=True)):
-        row_cells = cells(text, date)
-        tail = tails.get(row_cells)
-        if tail is None:
-            writer.writerow(row_cells)
-            tail = tails[row_cells] = (job.delimiter + last.text).encode()
-        statuses[row_cells[0]] += 1
-        if row_cells[0] == "unresolved":
-            unresolved.append(index)
-        if type(item) is tuple:
-            outs.append(tail)  # after the row's own columns, as they were written
-            continue
-        row: list[str] = item  # type: ignore[assignment]  # not a pair: its cells
-        for value in row:
-            if value[:1] in _FORMULA_START:
-                row = [neutralize(c) for c in row]
-                break
-        whole.append(index)
-        if len(row) == 1 and not row[0]:
-            outs.append(tail)  # one empty cell: written as nothing before others ("" alone)
-        else:
-            # Each field is quoted or not by its own text: the row's fields, then the tail.
-            writer.writerow(row)
-            outs.append(last.text[:-2].encode() + tail)
-    return outs, statuses, unresolved, whole
+    """Each row's decode columns as the CSV bytes that follow its text as read, or its
+    whole line written anew (`RowDecoder.csv_tails`)."""
+    return decoder.csv_tails(rows, job.pairs(rows), job.delimiter)
 
 
 def _assembled(chunk: _CsvChunk, outs: list[bytes], whole: list[int]) -> bytes:

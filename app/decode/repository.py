@@ -42,6 +42,12 @@ ABOVE_KEPT = 50_000  # units whose units above (any period) `reaches` remembers
 _intern = sys.intern
 
 
+def _execute(session: Session, statement: Any, params: Any = None) -> Any:
+    """`session.execute`, its rows untyped: they are SQLAlchemy Rows, not the plain tuples
+    their annotation promises, which the compiled build would check them against."""
+    return session.execute(statement, params)
+
+
 def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -104,8 +110,8 @@ class EditionReader:
         found = sources.get(source_id) if sources is not None else None
         if found is not None:
             return found  # every fact built asks: one lookup
-        rows = session.execute(
-            select(Source.id, Source.kind, Source.citation, Source.url, Source.reliability)
+        rows = _execute(
+            session, select(Source.id, Source.kind, Source.citation, Source.url, Source.reliability)
         )
         # Every source ever cited; a row only cites sources valid in its edition.
         sources = {r.id: SourceRef(r.id, r.kind, r.citation, r.url, r.reliability) for r in rows}
@@ -265,7 +271,7 @@ class EditionReader:
             def load(session: Session) -> dict[str, int]:
                 found = dict.fromkeys(missing, 0)
                 for chunk in _chunks(missing, self._chunk):
-                    rows = session.execute(self._statements["counts"], {"keys": chunk})
+                    rows = _execute(session, self._statements["counts"], {"keys": chunk})
                     for key, count in rows:
                         found[key] = count
                 return found
@@ -280,7 +286,7 @@ class EditionReader:
             def load(session: Session) -> dict[str, list[AssignmentFact]]:
                 found: dict[str, list[AssignmentFact]] = {k: [] for k in missing}
                 for chunk in _chunks(missing, self._chunk):
-                    rows = session.execute(self._statements["by_keys"], {"keys": chunk})
+                    rows = _execute(session, self._statements["by_keys"], {"keys": chunk})
                     for row in rows:
                         found[row.match_key].append(self._assignment(session, row))
                 return found
@@ -349,8 +355,8 @@ class EditionReader:
             def load(session: Session) -> dict[str, list[AssignmentFact]]:
                 found: dict[str, list[AssignmentFact]] = {}
                 for chunk in _chunks(missing, self._chunk):
-                    rows = session.execute(
-                        self._statements["by_key_units"], {"key": key, "units": chunk}
+                    rows = _execute(
+                        session, self._statements["by_key_units"], {"key": key, "units": chunk}
                     )
                     for row in rows:
                         found.setdefault(row.unit_id, []).append(self._assignment(session, row))
@@ -370,11 +376,12 @@ class EditionReader:
         if cached is None:
 
             def load(session: Session) -> list[AssignmentFact]:
-                rows = session.execute(
+                rows = _execute(
+                    session,
                     select(*self._ASSIGNMENT_COLUMNS)
                     .where(Assignment.match_key == key, visible(Assignment, self.seq))
                     .order_by(Assignment.unit_id, Assignment.id)
-                    .limit(limit)
+                    .limit(limit),
                 )
                 return [self._assignment(session, row) for row in rows]
 
@@ -423,10 +430,11 @@ class EditionReader:
         def load(session: Session) -> dict[str, UnitFact | None]:
             found: dict[str, UnitFact | None] = dict.fromkeys(missing)
             for chunk in _chunks(missing):
-                rows = session.execute(
+                rows = _execute(
+                    session,
                     select(*self._UNIT_COLUMNS)
                     .where(UnitRevision.unit_id.in_(chunk), visible(UnitRevision, self.seq))
-                    .order_by(UnitRevision.unit_id, UnitRevision.id)
+                    .order_by(UnitRevision.unit_id, UnitRevision.id),
                 )
                 self._unit_facts(session, rows, found)
             return found
@@ -453,7 +461,7 @@ class EditionReader:
         def load(session: Session) -> dict[str, tuple[LinkFact, ...]]:
             found: dict[str, list[LinkFact]] = {u: [] for u in missing}
             for chunk in _chunks(missing, self._chunk):
-                rows = session.execute(self._statements[statement], {"units": chunk})
+                rows = _execute(session, self._statements[statement], {"units": chunk})
                 for row in rows:
                     found[row.anchor].append(self._link(session, row))
             return {u: tuple(links) for u, links in found.items()}
@@ -550,7 +558,7 @@ class EditionReader:
         for chunk in _chunks(wanted, self._chunk):
 
             def load(session: Session, chunk: Sequence[str] = chunk) -> list[LinkFact]:
-                rows = session.execute(self._statements["ancestry"], {"units": list(chunk)})
+                rows = _execute(session, self._statements["ancestry"], {"units": list(chunk)})
                 return [self._link(session, row) for row in rows]
 
             for link in self._run(load):
@@ -589,14 +597,15 @@ class EditionReader:
         def load(session: Session) -> None:
             parents: dict[str, list[LinkFact]] = {}
             children: dict[str, list[LinkFact]] = {}
-            rows = session.execute(
+            rows = _execute(
+                session,
                 select(*self._LINK_COLUMNS)
                 .where(visible(ParentLink, self.seq))
                 .order_by(
                     ParentLink.valid_from.asc().nulls_first(),
                     ParentLink.unit_id,
                     ParentLink.parent_id,
-                )
+                ),
             )
             for row in rows:
                 link = self._link(session, row)
@@ -606,10 +615,11 @@ class EditionReader:
             units: dict[str, UnitFact | None] = {}
             self._unit_facts(
                 session,
-                session.execute(
+                _execute(
+                    session,
                     select(*self._UNIT_COLUMNS)
                     .where(visible(UnitRevision, self.seq))
-                    .order_by(UnitRevision.unit_id, UnitRevision.id)
+                    .order_by(UnitRevision.unit_id, UnitRevision.id),
                 ),
                 units,
             )
@@ -618,10 +628,11 @@ class EditionReader:
                 for unit_id, fact in units.items():
                     self._units.setdefault(unit_id, fact)
             areas: dict[str, list[AreaFact]] = {}
-            for r in session.execute(
+            for r in _execute(
+                session,
                 select(*self._AREA_COLUMNS)
                 .where(visible(Area, self.seq))
-                .order_by(Area.valid_from.asc().nulls_first(), Area.id)
+                .order_by(Area.valid_from.asc().nulls_first(), Area.id),
             ):
                 areas.setdefault(r.unit_id, []).append(self._area(session, r))
             for unit in ids:
@@ -655,12 +666,13 @@ class EditionReader:
         if unit_id not in self._designations:
 
             def load(session: Session) -> list[AssignmentFact]:
-                rows = session.execute(
+                rows = _execute(
+                    session,
                     select(*self._ASSIGNMENT_COLUMNS)
                     .where(Assignment.unit_id == unit_id, visible(Assignment, self.seq))
                     .order_by(
                         Assignment.valid_from.asc().nulls_first(), Assignment.kind, Assignment.code
-                    )
+                    ),
                 )
                 return [self._assignment(session, r) for r in rows]
 
@@ -675,10 +687,11 @@ class EditionReader:
         def load(session: Session) -> dict[str, tuple[AreaFact, ...]]:
             found: dict[str, list[AreaFact]] = {u: [] for u in missing}
             for chunk in _chunks(missing):
-                rows = session.execute(
+                rows = _execute(
+                    session,
                     select(*self._AREA_COLUMNS)
                     .where(Area.unit_id.in_(chunk), visible(Area, self.seq))
-                    .order_by(Area.valid_from.asc().nulls_first(), Area.id)
+                    .order_by(Area.valid_from.asc().nulls_first(), Area.id),
                 )
                 for r in rows:
                     found[r.unit_id].append(self._area(session, r))
