@@ -27,6 +27,7 @@ COMPILED = (
     "app/decode/memo.py",
     "app/decode/repository.py",
     "app/decode/resolver.py",
+    "app/parsing/ast.py",
     "app/parsing/keys.py",
     "app/parsing/normalize.py",
     "app/parsing/parser.py",

@@ -57,10 +57,16 @@ def collect_rarely() -> None:
 
 def settle_list_heap() -> None:
     """`settle_heap` in a list's process (`collect_rarely` set its thresholds) once it has
-    read a whole hierarchy; not in a server (`Context.warm` settled it before serving; a
-    collection there holds every request up)."""
+    read a whole hierarchy, then no collector at all; not in a server (`Context.warm`
+    settled it before serving; a collection there holds every request up).
+
+    What a list's process allocates from then on is freed by reference counting but for
+    a few thousand cyclic objects over a national list, and the process exits when the
+    list is done; the rare collections still cost each worker most of a second.
+    """
     if gc.get_threshold() == LIST_GC_THRESHOLDS:
         settle_heap()
+        gc.disable()
 
 
 @dataclass

@@ -141,15 +141,16 @@ if sys.argv[2] == "list":
 context = Context.from_settings(Settings(database_url=sys.argv[1]))
 decoder = RowDecoder(context, chosen_edition(context, None))
 decoder.warm([("C9, D6, E270", "1968")] * WHOLE_HIERARCHY_FROM)
-print(gc.get_freeze_count() > 0, gc.get_threshold()[0])
+print(gc.get_freeze_count() > 0, gc.get_threshold()[0], gc.isenabled())
 """
 
 
 @pytest.mark.parametrize(
-    ("process", "frozen", "young"), [("list", True, 50_000), ("server", False, 700)]
+    ("process", "frozen", "young", "collects"),
+    [("list", True, 50_000, False), ("server", False, 700, True)],
 )
-def test_a_list_process_collects_rarely_and_freezes_the_hierarchy_a_server_does_not(
-    sample_context: Context, process: str, frozen: bool, young: int
+def test_a_list_process_freezes_the_hierarchy_and_stops_collecting_a_server_does_not(
+    sample_context: Context, process: str, frozen: bool, young: int, collects: bool
 ) -> None:
     # A process of its own: the collector's settings are the whole process's.
     done = subprocess.run(
@@ -159,4 +160,4 @@ def test_a_list_process_collects_rarely_and_freezes_the_hierarchy_a_server_does_
         timeout=120,
         check=True,
     )
-    assert done.stdout.split() == [str(frozen), str(young)]
+    assert done.stdout.split() == [str(frozen), str(young), str(collects)]

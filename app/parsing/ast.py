@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 Span = tuple[int, int]
 
@@ -51,7 +51,6 @@ class Branch:
 class UnitElement:
     """A unit written by echelon: "C11", "Tiểu đoàn 7, 8", "Đoàn Vinh Quang"."""
 
-    kind: ClassVar[str] = "unit"
     text: str
     span: Span
     echelon: Echelon
@@ -60,6 +59,10 @@ class UnitElement:
     suffix: str | None = None  # "A" of 320A, upper case
     branch: Branch | None = None
     name: str | None = None  # "Vinh Quang", diacritics as written
+
+    @property
+    def kind(self) -> str:
+        return "unit"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,10 +82,13 @@ class UnitElement:
 class TheaterElement:
     """A theatre code: "B3", "T4"."""
 
-    kind: ClassVar[str] = "theater"
     text: str
     span: Span
     code: str  # upper case, "B3"
+
+    @property
+    def kind(self) -> str:
+        return "theater"
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "text": self.text, "span": list(self.span), "code": self.code}
@@ -92,12 +98,15 @@ class TheaterElement:
 class MailboxElement:
     """A field mailbox: "Hòm thư 91364 CS"."""
 
-    kind: ClassVar[str] = "mailbox"
     text: str
     span: Span
     number: str  # digits as written, dots kept: "91364", "140.52"
     letters: str | None = None  # upper case, "CS"; meaning unknown, stored not interpreted
     theater: str | None = None  # an attached theatre tail: "B11"
+
+    @property
+    def kind(self) -> str:
+        return "mailbox"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,10 +123,13 @@ class MailboxElement:
 class CoverCodeElement:
     """An opaque cover code: "KB", "KBM", "Q761"."""
 
-    kind: ClassVar[str] = "cover_code"
     text: str
     span: Span
     code: str  # upper case, "Q761"
+
+    @property
+    def kind(self) -> str:
+        return "cover_code"
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "text": self.text, "span": list(self.span), "code": self.code}
@@ -127,10 +139,13 @@ class CoverCodeElement:
 class TagElement:
     """A metal identity tag found with remains: "SH 1 - 99X". Low confidence."""
 
-    kind: ClassVar[str] = "tag"
     text: str
     span: Span
     code: str
+
+    @property
+    def kind(self) -> str:
+        return "tag"
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "text": self.text, "span": list(self.span), "code": self.code}
@@ -140,10 +155,13 @@ class TagElement:
 class PlaceElement:
     """A place or area: "Quảng Ngãi", "Trị Thiên-Huế"."""
 
-    kind: ClassVar[str] = "place"
     text: str
     span: Span
     name: str
+
+    @property
+    def kind(self) -> str:
+        return "place"
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "text": self.text, "span": list(self.span), "name": self.name}
@@ -153,9 +171,12 @@ class PlaceElement:
 class TextElement:
     """Words the parser did not understand (also listed in the residue)."""
 
-    kind: ClassVar[str] = "text"
     text: str
     span: Span
+
+    @property
+    def kind(self) -> str:
+        return "text"
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "text": self.text, "span": list(self.span)}
