@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.decode.facts import Fit, LinkFact, SourceRef, Subtree, Validity
+from app.decode.memo import Memo
 from app.parsing.dates import parse_bound, parse_date
 
 with (Path(__file__).parent / "data" / "validity_fit.csv").open(encoding="utf-8") as _file:
@@ -78,3 +79,15 @@ def test_subtree_under_is_the_walk_for_every_date(
                     under.add(link.unit_id)
             under.discard("u0")
             assert subtree.under(when) == under, when
+
+
+def test_a_memo_key_number_stands_for_one_key_only() -> None:
+    # Batch rows look their answers up by a number for their signature; a number must never
+    # come to stand for another signature, even once the table of numbers starts afresh.
+    memo: Memo[str] = Memo(max_ids=3)
+    first = [memo.key_id(("c3", "d4")), memo.key_id(("c3",)), memo.key_id(("c3", "d4"))]
+    assert first[0] == first[2]
+    assert first[0] != first[1]
+    later = [memo.key_id(k) for k in [("e9",), ("f3",), ("g1",), ("c3",)]]  # a fresh table
+    assert memo.key_id(("g1",)) == later[2]  # the same key, the same number, in one table
+    assert len({*first, *later}) == 2 + len(later)  # no number stands for two keys

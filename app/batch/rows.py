@@ -190,7 +190,7 @@ class _LastLine:
 
 @dataclass(slots=True)
 class _Text:
-    signature: Hashable | None
+    key: int  # its signature's number in the memos (`Memo.key_id`); -1 with an error
     error: PhienhieuError | None
 
 
@@ -217,11 +217,14 @@ class RowDecoder:
         self._folded: dict[str, _Text] = {}
         # One parse per signature is all a resolution needs (texts alike decode alike),
         # kept from the text's first sight to its first resolution.
-        self._parses: dict[Hashable, Keyed] = {}
+        self._parses: dict[int, Keyed] = {}
+        # The decode columns of each error met (kept texts and dates keep theirs), by id.
+        self._errors: dict[int, tuple[PhienhieuError, Cells]] = {}
         self._dates: dict[str, DateRange | PhienhieuError | None] = {}
         self.resolved = 0  # resolutions actually computed (the rest came from the memo)
-        # Decode columns as a writer renders them, by writer (CSV bytes of shared cells).
-        self.rendered: dict[Hashable, dict[Cells, bytes]] = {}
+        # Decode columns as a writer renders them, by writer: the CSV bytes of each cells
+        # tuple (they are shared: one per answer), by its id, with the tuple.
+        self.rendered: dict[Hashable, dict[int, tuple[Cells, bytes]]] = {}
 
     def _text(self, text: str) -> _Text:
         found = self._texts.get(text)
@@ -238,20 +241,20 @@ class RowDecoder:
             found = self._folded.get(folded)
             if found is None:
                 parsed = keyed(parse(repaired, remember=False))
-                key = signature(parsed)
+                key = self.memo.key_id(signature(parsed))
                 self._parses.setdefault(key, parsed)
                 found = self._folded[folded] = _Text(key, None)
         except PhienhieuError as exc:
-            found = _Text(None, exc)
+            found = _Text(-1, exc)
         self._texts[text] = found
         return found
 
     def _parse_of(self, text: str, entry: _Text) -> Keyed:
         """The parse of `entry`'s signature (again, if another thread emptied the caches)."""
-        parsed = self._parses.get(entry.signature)
+        parsed = self._parses.get(entry.key)
         if parsed is None:
             parsed = self._parses.setdefault(
-                entry.signature, keyed(parse(_repaired(text), remember=False))
+                entry.key, keyed(parse(_repaired(text), remember=False))
             )
         return parsed
 
@@ -328,14 +331,23 @@ class RowDecoder:
         """The decode columns for one row (never raises for bad input: the row says why)."""
         entry = self._text(text)
         if entry.error is not None:
-            return error_cells(entry.error, self.edition_label)
+            return self._error_cells(entry.error)
         when = self._date(date)
         if isinstance(when, PhienhieuError):
-            return error_cells(when, self.edition_label)
-        found: Cells | None = self.memo.get(entry.signature, when)
+            return self._error_cells(when)
+        found: Cells | None = self.memo.get(entry.key, when)
         if found is None:
             found = self._resolve(self.memo, text, entry, when, self._cells_of)
         return found
+
+    def _error_cells(self, exc: PhienhieuError) -> Cells:
+        """`error_cells` of `exc`, one tuple for all the rows it stands for."""
+        found = self._errors.get(id(exc))
+        if found is None or found[0] is not exc:
+            if len(self._errors) >= CACHE_LIMIT:
+                self._errors.clear()
+            found = self._errors[id(exc)] = (exc, error_cells(exc, self.edition_label))
+        return found[1]
 
     def _cells_of(self, answer: Brief) -> Cells:
         return summarize(answer, self.edition_label)
@@ -357,9 +369,9 @@ class RowDecoder:
         found = made(brief(parsed, when, recorder, keys))
         # Kept only until resolved once: another date class parses again (~40 us) rather
         # than ~100,000 parses (1 KiB each) staying in each worker.
-        self._parses.pop(entry.signature, None)
+        self._parses.pop(entry.key, None)
         self.resolved += 1
-        memo.put(entry.signature, when, recorder.points(), found)
+        memo.put(entry.key, when, recorder.points(), found)
         return found
 
     def summary(self, text: str, date: str | None, head: bytes = b"{") -> bytes:
@@ -376,7 +388,7 @@ class RowDecoder:
         when = self._date(date or "")
         if isinstance(when, PhienhieuError):
             raise when
-        part: bytes | None = self.summaries.get(entry.signature, when)
+        part: bytes | None = self.summaries.get(entry.key, when)
         if part is None:
             part = self._resolve(self.summaries, text, entry, when, self._summary_of)
         return b"".join(
@@ -411,10 +423,13 @@ class RowDecoder:
         for index in range(len(rows)):
             text, date = pairs[index]
             row_cells = self.cells(text, date)
-            tail = tails.get(row_cells)
-            if tail is None:
+            kept = tails.get(id(row_cells))
+            if kept is not None and kept[0] is row_cells:
+                tail = kept[1]
+            else:
                 writer.writerow(row_cells)
-                tail = tails[row_cells] = (delimiter + last.text).encode()
+                tail = (delimiter + last.text).encode()
+                tails[id(row_cells)] = (row_cells, tail)
             status = row_cells[0]
             statuses[status] += 1
             if status == "unresolved":

@@ -37,6 +37,7 @@ from app.parsing.dates import DateRange
 V = TypeVar("V")
 DateClass = tuple[int, int] | None
 MEMO_ENTRIES = 200_000  # values kept per edition and purpose; the oldest half goes when full
+KEY_IDS_KEPT = 500_000  # keys with an id (`Memo.key_id`) before starting afresh
 
 
 class RecordingReader:
@@ -121,11 +122,29 @@ def date_class(points: tuple[dt.date, ...], when: DateRange | None) -> DateClass
 class Memo(Generic[V]):
     """Values by (key, date class), each class taken against the points its value was made with."""
 
-    def __init__(self, max_entries: int = MEMO_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MEMO_ENTRIES, max_ids: int = KEY_IDS_KEPT) -> None:
         self._max = max_entries
+        self._max_ids = max_ids
         self._size = 0
         self._by_key: dict[Hashable, list[tuple[tuple[dt.date, ...], dict[DateClass, V]]]] = {}
         self._lock = threading.Lock()
+        self._ids: dict[Hashable, int] = {}
+        self._last_id = 0
+
+    def key_id(self, key: Hashable) -> int:
+        """A number that stands for `key` in `get` and `put` (and in any memo of the same
+        reader): a batch asks once per row, and an int hashes at once where a signature of
+        nested tuples is hashed again each time. Never given to another key."""
+        found = self._ids.get(key)
+        if found is None:
+            with self._lock:
+                found = self._ids.get(key)
+                if found is None:
+                    if len(self._ids) >= self._max_ids:
+                        self._ids.clear()  # a key asked again gets a new number
+                    self._last_id += 1
+                    found = self._ids[key] = self._last_id
+        return found
 
     def get(self, key: Hashable, when: DateRange | None) -> V | None:
         for points, values in self._by_key.get(key, ()):
