@@ -427,9 +427,13 @@ class _Decoder:
         for chunk, routes, parts in self._pool.run(texts, job):
             outs = _merged(routes, [part[0] for part in parts])
             statuses: collections.Counter[str] = collections.Counter()
-            places: list[list[int]] = [[] for _ in parts]
-            for index, worker in enumerate(routes):
-                places[worker].append(index)
+            # Each worker's rows' places in the chunk, where a worker names some of its rows.
+            places = [
+                list(itertools.compress(range(len(routes)), [r == worker for r in routes]))
+                if part[2] or part[3]
+                else []
+                for worker, part in enumerate(parts)
+            ]
             unresolved: list[int] = []
             whole: list[int] = []
             for worker, (_, counts, found, anew) in enumerate(parts):
@@ -446,7 +450,7 @@ class _Decoder:
 def _merged(routes: list[int], parts: list[list[T]]) -> list[T]:
     """Each worker's results, in order, back into the order of the rows they came from."""
     results = [iter(part) for part in parts]
-    return [next(results[worker]) for worker in routes]
+    return list(map(next, map(results.__getitem__, routes)))  # no Python code per row
 
 
 _NUMBERS = re.compile(r"\d+")
@@ -526,9 +530,10 @@ class _Pool:
                 if None in found
                 else found  # type: ignore[assignment]  # no None in it
             )
-            parts: list[list[Any]] = [[] for _ in self._tasks]
-            for item, worker in zip(items, routes, strict=True):
-                parts[worker].append(item)
+            parts = [
+                list(itertools.compress(items, [r == worker for r in routes]))
+                for worker in range(len(self._tasks))
+            ]
             flight[sent] = (payload, routes, {})
             for worker, part in enumerate(parts):
                 if part:
