@@ -272,20 +272,24 @@ class RowDecoder:
         self._dates[date] = found
         return found
 
-    def warm(self, pairs: Sequence[tuple[str, str]]) -> None:
+    def warm(self, pairs: Sequence[tuple[str, str]]) -> list[_Text]:
         """Read what a chunk of rows will need in a few bulk queries, not several per row.
 
         Parses the chunk's new designations, then reads the narrow keys they ask for, the
         ancestors of every unit those keys name and, below the units that must narrow a
-        wide key, the subordinate links.
+        wide key, the subordinate links. Returns each row's text entry (for `_cells`).
         """
         fresh = []
+        entries = []
         for text, _ in pairs:
-            if text not in self._texts:
+            entry = self._texts.get(text)
+            if entry is None:
                 entry = self._text(text)
                 if entry.error is None:
                     fresh.append(self._parse_of(text, entry))
+            entries.append(entry)
         self.read_ahead(fresh, len(pairs))
+        return entries
 
     def read_ahead(self, fresh: Sequence[Keyed], rows: int) -> None:
         """`warm`'s bulk reads for parses made elsewhere (`rows`: how many rows they serve)."""
@@ -329,7 +333,10 @@ class RowDecoder:
 
     def cells(self, text: str, date: str) -> Cells:
         """The decode columns for one row (never raises for bad input: the row says why)."""
-        entry = self._text(text)
+        return self._cells(self._text(text), text, date)
+
+    def _cells(self, entry: _Text, text: str, date: str) -> Cells:
+        """`cells` of a row whose text entry is `entry`."""
         if entry.error is not None:
             return self._error_cells(entry.error)
         when = self._date(date)
@@ -409,7 +416,7 @@ class RowDecoder:
         The bytes of equal decode columns are one object, so a chunk's answer pickles each
         once however many rows share it.
         """
-        self.warm(pairs)
+        entries = self.warm(pairs)
         last = _LastLine()
         writer = csv.writer(last, delimiter=delimiter, lineterminator="\r\n")
         # The decode columns' part of a line, per cells: most rows share theirs with others.
@@ -422,7 +429,7 @@ class RowDecoder:
         whole: list[int] = []
         for index in range(len(rows)):
             text, date = pairs[index]
-            row_cells = self.cells(text, date)
+            row_cells = self._cells(entries[index], text, date)
             kept = tails.get(id(row_cells))
             if kept is not None and kept[0] is row_cells:
                 tail = kept[1]
