@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
@@ -525,10 +525,10 @@ class _Pool:
         for payload, texts, items in chunks:
             known = self._routes.get
             found = [known(text) for text in texts]  # most designations come again
-            routes: list[int] = (
+            routes = (
                 [self._route(t) if r is None else r for r, t in zip(found, texts, strict=True)]
                 if None in found
-                else found  # type: ignore[assignment]  # no None in it
+                else cast(list[int], found)
             )
             parts = [
                 list(itertools.compress(items, [r == worker for r in routes]))
@@ -762,10 +762,7 @@ def _decode_csv(
     blocks = table.row_blocks(position)
     head = RowBlock([], [], [])
     for block in blocks:
-        head.rows.extend(block.rows)
-        head.lines.extend(block.lines)
-        if head.raws is not None:
-            head.raws = head.raws + block.raws if block.raws is not None else None
+        head.extend(block)
         if len(head.rows) >= HEAD_ROWS:
             break
     layout = find_layout(head.rows[:HEAD_ROWS], column, date_column)
@@ -777,14 +774,11 @@ def _decode_csv(
         sink.write([neutralize(c) for c in layout.headers] + list(DECODE_COLUMNS))
         handle.flush()  # the rest goes to the file's bytes as the decoders made them
         start = layout.header_row + 1
-        rest = RowBlock(
-            head.rows[start:], head.lines[start:], head.raws[start:] if head.raws else None
-        )
         job = _CsvJob(layout.designation, layout.date, table.delimiter)
 
         def chunks() -> Iterator[_CsvChunk]:
             line = start
-            for block in _rechunked(_chain([rest], blocks), CHUNK_ROWS):
+            for block in _rechunked(_chain([head.sliced(start)], blocks), CHUNK_ROWS):
                 items = _csv_items(block, layout, table.delimiter, line + 1)
                 yield _CsvChunk(items, block.lines, block.raws)
                 line += len(block.rows)
@@ -803,18 +797,10 @@ def _rechunked(blocks: Iterable[RowBlock], size: int) -> Iterator[RowBlock]:
     """The rows of `blocks` again, in blocks of `size` (the last one smaller)."""
     pending = RowBlock([], [], [])
     for block in blocks:
-        pending.rows.extend(block.rows)
-        pending.lines.extend(block.lines)
-        if block.raws is None or pending.raws is None:
-            pending.raws = None  # from here on, lines are encoded again
-        else:
-            pending.raws.extend(block.raws)
+        pending.extend(block)
         while len(pending.rows) >= size:
-            raws = pending.raws
-            yield RowBlock(pending.rows[:size], pending.lines[:size], raws[:size] if raws else None)
-            del pending.rows[:size], pending.lines[:size]
-            if raws is not None:
-                del raws[:size]
+            yield pending.sliced(0, size)
+            pending = pending.sliced(size)
     if pending.rows:
         yield pending
 

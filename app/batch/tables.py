@@ -19,11 +19,11 @@ import io
 import itertools
 import re
 import unicodedata
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, TypeVar
 
 from app.batch.errors import NoDesignationColumn, TableUnreadable
 from app.parsing.normalize import fold
@@ -193,13 +193,25 @@ class RowBlock:
     lines: list[str]
     raws: list[bytes] | None
 
+    def extend(self, other: RowBlock) -> None:
+        """`other`'s rows after these (their bytes only if both blocks have them)."""
+        self.rows.extend(other.rows)
+        self.lines.extend(other.lines)
+        if self.raws is not None and other.raws is not None:
+            self.raws.extend(other.raws)
+        else:
+            self.raws = None
+
+    def sliced(self, start: int, stop: int | None = None) -> RowBlock:
+        raws = self.raws[start:stop] if self.raws is not None else None
+        return RowBlock(self.rows[start:stop], self.lines[start:stop], raws)
+
 
 @dataclass(slots=True)
 class CsvSource:
     path: Path
     encoding: str = "utf-8"
     delimiter: str = ","
-    _read: int = 0  # bytes read by the block reader
 
     @classmethod
     def open(cls, path: Path) -> CsvSource:
@@ -222,20 +234,19 @@ class CsvSource:
         module rejects, text that does not decode), the rest of the file is read row by
         row, as the csv module reads a file, and its errors name the line.
         """
+        if self.encoding == "cp1258":
+            yield from self._row_by_row(0, progress)  # normalised row by row
+            return
         done = 0  # lines read in blocks, each one row
-        if self.encoding in ("utf-8", "utf-8-sig"):
-            blocks = self._utf8_blocks(size)
-        elif self.encoding != "cp1258":
-            blocks = self._text_blocks(size)
-        else:
-            blocks = self._no_blocks()
+        utf8 = self.encoding in ("utf-8", "utf-8-sig")
+        blocks = self._utf8_blocks(size) if utf8 else self._text_blocks(size)
         with contextlib.closing(blocks):
-            for text, raw, last in blocks:
+            for text, raw, last, read in blocks:
                 found = self._whole_lines(text, raw, last) if text else RowBlock([], [], [])
                 if found is None:
                     break
                 if progress is not None:
-                    progress[0] = self._read
+                    progress[0] = read
                 if found.rows:
                     yield found
                     done += len(found.rows)
@@ -243,26 +254,14 @@ class CsvSource:
                     return
         yield from self._row_by_row(done, progress)
 
-    def _no_blocks(self) -> Generator[tuple[str, bytes | None, bool], None, None]:
-        """A Windows-1258 file's rows are normalised one by one: no block is read whole."""
-        yield from ()
-
-    def _utf8_blocks(self, size: int) -> Generator[tuple[str, bytes | None, bool], None, None]:
-        """(text, its bytes, whether it ends the file) of blocks of whole lines of a UTF-8
-        file; bytes that do not decode are refused, naming their line."""
+    def _utf8_blocks(self, size: int) -> Generator[tuple[str, bytes, bool, int], None, None]:
+        """(text, its bytes, whether it ends the file, bytes read) of blocks of whole lines
+        of a UTF-8 file; bytes that do not decode are refused, naming their line."""
         with self.path.open("rb") as raw:
-            carry = b""
-            first = True
+            if raw.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+                raw.seek(0)
             lines = 0  # line endings before the block
-            while True:
-                data = raw.read(size)
-                self._read = raw.tell()
-                block = carry + data
-                if first:
-                    block = block.removeprefix(codecs.BOM_UTF8)
-                    first = False
-                cut = block.rfind(b"\n") + 1 if data else len(block)
-                block, carry = block[:cut], block[cut:]
+            for block, last in _whole_line_chunks(raw.read, size, b"\n"):
                 try:
                     text = block.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -272,29 +271,17 @@ class CsvSource:
                         detail_vi=f"Dòng {line} không phải văn bản {self.encoding} hợp lệ.",
                         extra={"line": line, "reason": str(exc)},
                     ) from None
-                yield text, block, not data
+                yield text, block, last, raw.tell()
                 lines += block.count(b"\n")
-                if not data:
-                    return
 
-    def _text_blocks(self, size: int) -> Generator[tuple[str, bytes | None, bool], None, None]:
-        """(text, None, whether it ends the file) of blocks of whole lines of a file in
-        another encoding; stops where the text does not decode."""
+    def _text_blocks(self, size: int) -> Generator[tuple[str, None, bool, int], None, None]:
+        """(text, None, whether it ends the file, bytes read) of blocks of whole lines of a
+        file in another encoding; stops where the text does not decode."""
         with self.path.open("rb") as raw:
             reader = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
-            carry = ""
-            while True:
-                try:
-                    data = reader.read(size)
-                except UnicodeDecodeError:
-                    return
-                self._read = raw.tell()
-                block = carry + data
-                cut = block.rfind("\n") + 1 if data else len(block)
-                block, carry = block[:cut], block[cut:]
-                yield block, None, not data
-                if not data:
-                    return
+            with contextlib.suppress(UnicodeDecodeError):
+                for block, last in _whole_line_chunks(reader.read, size, "\n"):
+                    yield block, None, last, raw.tell()
 
     def _whole_lines(self, block: str, raw: bytes | None, last: bool) -> RowBlock | None:
         """`block`'s rows when each of its lines is one row (None: read it by rows).
@@ -374,6 +361,25 @@ class CsvSource:
                     f"{self.encoding} hợp lệ.",
                     extra={"line": line_num, "reason": str(exc)},
                 ) from None
+
+
+AnyStr_ = TypeVar("AnyStr_", str, bytes)
+
+
+def _whole_line_chunks(
+    read: Callable[[int], AnyStr_], size: int, newline: AnyStr_
+) -> Iterator[tuple[AnyStr_, bool]]:
+    """What `read` gives, `size` at a time, cut after the last line ending of each read
+    (the rest goes with the next one): (the block, whether it ends the input)."""
+    carry = newline[:0]
+    while True:
+        data = read(size)
+        block = carry + data
+        cut = block.rfind(newline) + 1 if data else len(block)
+        yield block[:cut], not data
+        if not data:
+            return
+        carry = block[cut:]
 
 
 class CsvSink:
