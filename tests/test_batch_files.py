@@ -352,6 +352,26 @@ def test_reused_answers_equal_fresh_ones(sample_context: Context) -> None:
     assert rows.resolved < len(cases) / 2  # most answers were reused, not recomputed
 
 
+def test_rows_of_one_answer_share_one_bytes_object_made_once(sample_context: Context) -> None:
+    # A chunk's answer pickles each distinct answer once: rows that decode alike (same
+    # signature, dates of one class) must share their decode columns' bytes, made once.
+    decoder = RowDecoder(sample_context, chosen_edition(sample_context, None))
+    pairs = [("C9, D6", "1970"), ("c9.d6", "1970"), ("C9, D6", "1970"), ("X?", "31/2/1970")] * 2
+    outs, statuses, _, whole = decoder.csv_tails(pairs, pairs, ",")
+    again, _, _, _ = decoder.csv_tails(pairs, pairs, ",")
+    assert decoder.resolved == 1  # one resolution for the six rows that decode alike
+    assert outs == again
+    assert all(out is outs[0] for out in (outs[1], outs[2], outs[4], again[0]))
+    assert outs[3] is outs[7]  # a bad date: its own error answer, shared too
+    assert outs[3] is not outs[0]
+    expected = [[*decoder.cells(t, d)] for t, d in pairs]
+    for out, cells in zip(outs, expected, strict=True):
+        assert out.decode() == "," + _csv([cells], ",")
+    assert statuses["error"] == 2
+    assert sum(statuses.values()) == len(pairs)
+    assert not whole
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_lines_are_the_csv_modules_whatever_the_cells_hold(
     sample_context: Context, tmp_path: Path, delimiter: str

@@ -50,7 +50,6 @@ CACHE_LIMIT = 500_000  # distinct texts / dates remembered per decoder before st
 UNITS_KEPT = 100_000  # units whose summary JSON a decoder remembers
 KEYS_KEPT = 65_536  # distinct elements' keys shared among signatures
 WHOLE_HIERARCHY_FROM = 500  # rows in one go: then read the whole hierarchy at once
-TAILS_KEPT = 16_384  # decode columns whose CSV bytes a decoder remembers (~10 MiB)
 FORMULA_START = frozenset("=+-@\t\r")  # what Excel may run at a field's start
 
 Cells = tuple[str, ...]
@@ -59,6 +58,7 @@ T = TypeVar("T")
 # anew), the count per status, the positions of the unresolved rows and of those written anew.
 Tails = tuple[list[bytes], collections.Counter[str], list[int], list[int]]
 Keyed = tuple[ParseResult, tuple[tuple[str, ...], ...]]  # a parse and each element's keys
+_CsvAnswer = tuple[str, bytes]  # a CSV row's status, and its decode columns' bytes
 
 
 def summarize(answer: Resolution | Brief, edition_label: str) -> Cells:
@@ -222,9 +222,7 @@ class RowDecoder:
         self._errors: dict[int, tuple[PhienhieuError, Cells]] = {}
         self._dates: dict[str, DateRange | PhienhieuError | None] = {}
         self.resolved = 0  # resolutions actually computed (the rest came from the memo)
-        # Decode columns as a writer renders them, by writer: the CSV bytes of each cells
-        # tuple (they are shared: one per answer), by its id, with the tuple.
-        self.rendered: dict[Hashable, dict[int, tuple[Cells, bytes]]] = {}
+        self._csv: dict[str, _CsvTails] = {}  # by delimiter
 
     def _text(self, text: str) -> _Text:
         found = self._texts.get(text)
@@ -413,31 +411,32 @@ class RowDecoder:
         module, cell by cell, its cells neutralised for Excel. `pairs`: each row's
         (designation, date).
 
-        The bytes of equal decode columns are one object, so a chunk's answer pickles each
-        once however many rows share it.
+        What the memo keeps for a CSV is each answer's status and those bytes, made once
+        per resolution: a row that comes again costs lookups only, and the rows of one
+        answer share one bytes object, which a chunk's answer pickles once.
         """
         entries = self.warm(pairs)
-        last = _LastLine()
-        writer = csv.writer(last, delimiter=delimiter, lineterminator="\r\n")
-        # The decode columns' part of a line, per cells: most rows share theirs with others.
-        tails = self.rendered.setdefault(("csv", delimiter), {})
-        if len(tails) >= TAILS_KEPT:
-            tails.clear()
+        tails = self._csv_tails(delimiter)
+        memo = tails.memo
         outs: list[bytes] = []
         statuses: collections.Counter[str] = collections.Counter()
         unresolved: list[int] = []
         whole: list[int] = []
         for index in range(len(rows)):
             text, date = pairs[index]
-            row_cells = self._cells(entries[index], text, date)
-            kept = tails.get(id(row_cells))
-            if kept is not None and kept[0] is row_cells:
-                tail = kept[1]
+            entry = entries[index]
+            answer: _CsvAnswer | None
+            if entry.error is not None:
+                answer = tails.error(entry.error)
             else:
-                writer.writerow(row_cells)
-                tail = (delimiter + last.text).encode()
-                tails[id(row_cells)] = (row_cells, tail)
-            status = row_cells[0]
+                when = self._date(date)
+                if isinstance(when, PhienhieuError):
+                    answer = tails.error(when)
+                else:
+                    answer = memo.get(entry.key, when)
+                    if answer is None:
+                        answer = self._resolve(memo, text, entry, when, tails.made)
+            status, tail = answer
             statuses[status] += 1
             if status == "unresolved":
                 unresolved.append(index)
@@ -455,6 +454,48 @@ class RowDecoder:
                 outs.append(tail)  # one empty cell: written as nothing before others ("" alone)
             else:
                 # Each field is quoted or not by its own text: the row's fields, then the tail.
-                writer.writerow(row)
-                outs.append(last.text[:-2].encode() + tail)
+                outs.append(tails.line(row)[:-2].encode() + tail)
         return outs, statuses, unresolved, whole
+
+    def _csv_tails(self, delimiter: str) -> _CsvTails:
+        """The CSV answers of this decoder's edition for `delimiter`, made once."""
+        found = self._csv.get(delimiter)
+        if found is None:
+            found = self._csv[delimiter] = _CsvTails(
+                memo_of(self.reader, "row-csv" + delimiter), delimiter, self.edition_label
+            )
+        return found
+
+
+class _CsvTails:
+    """A CSV's answers, as its rows end: (status, the decode columns' bytes after the row's
+    own text), kept per (signature, date class) in `memo` and per error."""
+
+    def __init__(self, memo: Memo[_CsvAnswer], delimiter: str, edition_label: str) -> None:
+        self.memo = memo
+        self.delimiter = delimiter
+        self.edition_label = edition_label
+        self._last = _LastLine()
+        self._writer = csv.writer(self._last, delimiter=delimiter, lineterminator="\r\n")
+        # By the error's id, with the error (kept texts and dates keep theirs).
+        self._errors: dict[int, tuple[PhienhieuError, _CsvAnswer]] = {}
+
+    def line(self, cells: Sequence[str]) -> str:
+        """`cells` as the csv module writes them, with the line ending."""
+        self._writer.writerow(cells)
+        return self._last.text
+
+    def answer(self, cells: Cells) -> _CsvAnswer:
+        return cells[0], (self.delimiter + self.line(cells)).encode()
+
+    def made(self, found: Brief) -> _CsvAnswer:
+        return self.answer(summarize(found, self.edition_label))
+
+    def error(self, exc: PhienhieuError) -> _CsvAnswer:
+        """The answer of a row that `exc` stops: one for all the rows it stands for."""
+        kept = self._errors.get(id(exc))
+        if kept is None or kept[0] is not exc:
+            if len(self._errors) >= CACHE_LIMIT:
+                self._errors.clear()
+            kept = self._errors[id(exc)] = (exc, self.answer(error_cells(exc, self.edition_label)))
+        return kept[1]
