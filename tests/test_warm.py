@@ -9,16 +9,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
+from app.auth.actor import cli_actor
 from app.context import Context
 from app.db import migrate
+from app.db.models import Assignment
 from app.decode.repository import EditionReader
 from app.decode.resolver import resolve
 from app.decode.service import answer_json, chosen_edition
+from app.editions.service import import_into, open_draft
 from app.parsing import parse
 from app.parsing.dates import parse_date
 from app.settings import Settings
+from codebook.bundle import SAMPLE_BUNDLE, bundle_from_files
+from codebook.store import visible
 
 
 @pytest.fixture
@@ -98,6 +103,56 @@ def test_common_keys_are_read_whole_once(sample_context: Context) -> None:
     assert not seen, seen  # all in memory already
     assert all(counts[k] > 1 for k in keys)
     assert {f.match_key for f in facts} == set(keys)
+
+
+def _visible_key_counts(context: Context, seq: int) -> dict[str, int]:
+    """Each match key's assignments in edition `seq`, counted here without the reader."""
+    with context.session() as session:
+        rows = session.execute(
+            select(Assignment.match_key, func.count())
+            .where(visible(Assignment, seq))
+            .group_by(Assignment.match_key)
+        )
+        return {key: int(count) for key, count in rows}
+
+
+def test_common_keys_are_those_of_the_edition_not_of_rows_it_replaced(
+    fresh_context: Context,
+) -> None:
+    # The common keys are counted over this edition's rows and the rows it replaced (a scan
+    # of one index), then checked exactly: a key whose rows a later edition cut to one
+    # must not come back as common there, and no common key may be missed.
+    context = fresh_context
+    sample = chosen_edition(context, None)
+    before = EditionReader(context.session_factory, sample.seq)
+    pair = next(k for k in before.load_common_keys(1) if before.key_counts((k,))[k] == 2)
+    cut = before.assignments((pair,))[0]
+    files = {
+        name: (SAMPLE_BUNDLE / name).read_text("utf-8")
+        for name in ("sources.csv", "units.csv", "assignments.csv", "parent_links.csv", "areas.csv")
+    }
+    lines = files["assignments.csv"].splitlines(keepends=True)
+    start = f"{cut.unit_id},{cut.kind},{cut.code},"
+    files["assignments.csv"] = "".join(line for line in lines if not line.startswith(start))
+    assert len(files["assignments.csv"]) < sum(map(len, lines))
+    with context.session() as session:
+        draft = open_draft(session, cli_actor(), "cut-2")
+        import_into(session, cli_actor(), draft.seq, bundle_from_files(files, label="cut-2"))
+        seq = draft.seq
+    with context.session() as session:
+        replaced = session.scalar(
+            select(func.count()).where(
+                Assignment.match_key == pair, Assignment.superseded_in == seq
+            )
+        )
+    assert replaced == 1  # the old row stays, for the sample edition: the case to get right
+    for edition in (sample.seq, seq):
+        counts = _visible_key_counts(context, edition)
+        for more_than in (0, 1, 2):
+            reader = EditionReader(context.session_factory, edition)
+            expected = sorted(k for k, n in counts.items() if n > more_than)
+            assert reader.load_common_keys(more_than) == expected, (edition, more_than)
+    assert pair not in EditionReader(context.session_factory, seq).load_common_keys(1)
 
 
 def test_assignments_of_units_answers_each_set_of_units_alike_when_asked_again(

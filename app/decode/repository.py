@@ -305,18 +305,24 @@ class EditionReader:
         reading the units below a record's regiment key by key. Returns those keys.
         """
 
-        def common(session: Session) -> list[str]:
+        def candidates(session: Session) -> list[str]:
+            # Counted over rows of this edition and the ones they replaced, in the order of
+            # the (match_key, first_edition) index: PostgreSQL groups it as it scans the
+            # index (0.25 s for 10^6 assignments) where the visibility test made it hash
+            # every key (0.9 s). Replaced rows only add to a count; `key_counts` is exact.
             return list(
                 session.scalars(
                     select(Assignment.match_key)
-                    .where(visible(Assignment, self.seq))
+                    .where(Assignment.first_edition <= self.seq)
                     .group_by(Assignment.match_key)
                     .having(func.count() > more_than)
                     .order_by(Assignment.match_key)
                 )
             )
 
-        keys: list[str] = self._run(common)
+        found: list[str] = self._run(candidates)
+        counts = self.key_counts(tuple(found))
+        keys = [key for key in found if counts[key] > more_than]
         self.assignments(tuple(keys))
         return keys
 
