@@ -289,14 +289,19 @@ class CsvSource:
         `raw`: the block's bytes, if UTF-8; `last`: the block ends the file, so its last
         line may lack a line ending.
         """
+        ending = "\n"
         if "\r" in block:
-            if block.count("\r") != block.count("\r\n"):
+            pairs = block.count("\r\n")
+            if block.count("\r") != pairs:
                 return None  # a lone carriage return ends a row for the csv module
-            block = block.replace("\r\n", "\n")
-            if raw is not None:
-                raw = raw.replace(b"\r\n", b"\n")
-        lines = block.split("\n")
-        raws = raw.split(b"\n") if raw is not None else None
+            if block.count("\n") == pairs:
+                ending = "\r\n"  # every line ends so (Excel's way): split there, no copy
+            else:
+                block = block.replace("\r\n", "\n")
+                if raw is not None:
+                    raw = raw.replace(b"\r\n", b"\n")
+        lines = block.split(ending)
+        raws = raw.split(ending.encode()) if raw is not None else None
         if not lines[-1]:
             lines.pop()  # the text after the last line ending
             if raws is not None:
