@@ -15,6 +15,7 @@ import collections
 import itertools
 import json
 import multiprocessing
+import operator
 import os
 import pickle
 import queue
@@ -429,7 +430,7 @@ class _Decoder:
             statuses: collections.Counter[str] = collections.Counter()
             # Each worker's rows' places in the chunk, where a worker names some of its rows.
             places = [
-                list(itertools.compress(range(len(routes)), [r == worker for r in routes]))
+                list(itertools.compress(range(len(routes)), map(worker.__eq__, routes)))
                 if part[2] or part[3]
                 else []
                 for worker, part in enumerate(parts)
@@ -523,15 +524,14 @@ class _Pool:
         flight: dict[int, tuple[Any, list[int], dict[int, Any]]] = {}
         sent = done = 0
         for payload, texts, items in chunks:
-            known = self._routes.get
-            found = [known(text) for text in texts]  # most designations come again
+            found = list(map(self._routes.get, texts))  # most designations come again
             routes = (
                 [self._route(t) if r is None else r for r, t in zip(found, texts, strict=True)]
                 if None in found
                 else cast(list[int], found)
             )
             parts = [
-                list(itertools.compress(items, [r == worker for r in routes]))
+                list(itertools.compress(items, map(worker.__eq__, routes)))
                 for worker in range(len(self._tasks))
             ]
             flight[sent] = (payload, routes, {})
@@ -817,7 +817,7 @@ def _csv_items(block: RowBlock, layout: Layout, delimiter: str, first: int) -> l
     if not risky and width > 1 and set(map(len, rows)) <= {width} and "" not in lines:
         if t is None:
             return [(row[d], "") for row in rows]
-        return [(row[d], row[t]) for row in rows]
+        return list(map(operator.itemgetter(d, t), rows))  # (designation, date) pairs, in C
     items: list[CsvItem] = []
     for i, (row, text) in enumerate(zip(rows, lines, strict=True)):
         if len(row) != width:
