@@ -55,6 +55,14 @@ def collect_rarely() -> None:
     gc.set_threshold(*LIST_GC_THRESHOLDS)
 
 
+def pause_list_collector() -> None:
+    """In a list's process (`collect_rarely` set its thresholds), no collection from now on:
+    the whole hierarchy it is about to read (10^5 facts, all kept for good) holds no garbage
+    to find, and `settle_list_heap` collects once when it is read. A server is untouched."""
+    if gc.get_threshold() == LIST_GC_THRESHOLDS:
+        gc.disable()
+
+
 def settle_list_heap() -> None:
     """`settle_heap` in a list's process (`collect_rarely` set its thresholds) once it has
     read a whole hierarchy, then no collector at all; not in a server (`Context.warm`

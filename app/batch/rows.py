@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from app.batch.tables import neutralize
-from app.context import Context, settle_list_heap
+from app.context import Context, pause_list_collector, settle_list_heap
 from app.db.models import Edition
 from app.decode.encode import dumps_str
 from app.decode.facts import UnitFact
@@ -293,8 +293,10 @@ class RowDecoder:
         """`warm`'s bulk reads for parses made elsewhere (`rows`: how many rows they serve)."""
         if not fresh:
             return
-        if rows >= WHOLE_HIERARCHY_FROM and self.reader.load_whole(WIDE):
-            settle_list_heap()  # the collector would walk the hierarchy again and again
+        if rows >= WHOLE_HIERARCHY_FROM:
+            pause_list_collector()  # young collections would walk the hierarchy as it grows
+            if self.reader.load_whole(WIDE):
+                settle_list_heap()  # and full ones again and again
         per_parse: list[list[list[str]]] = []  # per parse, per element with keys, its keys
         for _, keys_of in fresh:
             elements = []
