@@ -372,6 +372,22 @@ def test_rows_of_one_answer_share_one_bytes_object_made_once(sample_context: Con
     assert not whole
 
 
+def test_a_signature_resolved_at_another_date_class_is_not_parsed_again(
+    sample_context: Context,
+) -> None:
+    # Texts alike ("E1, F2" and "e1.f2") are one signature, resolved once per class of
+    # dates; each text is parsed once, when first seen, and the signature's parse is kept
+    # after its first resolution for the next class.
+    decoder = RowDecoder(sample_context, chosen_edition(sample_context, None))
+    years = [str(year) for year in range(1945, 1990)]
+    cells = [decoder.cells("E1, F2" if n % 2 else "e1.f2", year) for n, year in enumerate(years)]
+    assert decoder.resolved > 1  # the sample's periods put these years in several classes
+    assert decoder.parsed == 2  # the two texts, and nothing again
+    fresh = RowDecoder(sample_context, chosen_edition(sample_context, None))
+    for year, found in zip(years, cells, strict=True):
+        assert fresh.cells("E1, F2", year) == found  # the same answers as from a fresh parse
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_lines_are_the_csv_modules_whatever_the_cells_hold(
     sample_context: Context, tmp_path: Path, delimiter: str
