@@ -352,6 +352,21 @@ def test_reused_answers_equal_fresh_ones(sample_context: Context) -> None:
     assert rows.resolved < len(cases) / 2  # most answers were reused, not recomputed
 
 
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_decode_columns_are_quoted_as_the_csv_module_quotes_them(
+    sample_context: Context, delimiter: str
+) -> None:
+    # A CSV answer's bytes are joined without the csv writer: each field must come out as
+    # the csv module writes it, whatever a unit's name or an error's message holds.
+    tails = RowDecoder(sample_context, chosen_edition(sample_context, None))._csv_tails(delimiter)
+    awkward = ["", " ", "a,b", "a;b", "a\tb", "a|b", 'nói "x"', '"', "dòng\nmới", "a\rb", "x\r\n"]
+    awkward += ["Sư đoàn 9 → Quân khu 5", "=1+1", "-", "'", "a b ", "\u00a0", "\x00"]
+    for n in range(len(awkward)):
+        cells = tuple(awkward[(n + i) % len(awkward)] for i in range(len(DECODE_COLUMNS)))
+        expected = (delimiter + _csv([list(cells)], delimiter)).encode()
+        assert tails.answer(cells) == (cells[0], expected), cells
+
+
 def test_rows_of_one_answer_share_one_bytes_object_made_once(sample_context: Context) -> None:
     # A chunk's answer pickles each distinct answer once: rows that decode alike (same
     # signature, dates of one class) must share their decode columns' bytes, made once.

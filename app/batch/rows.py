@@ -485,6 +485,15 @@ class RowDecoder:
         return found
 
 
+def _csv_field(value: str, delimiter: str) -> str:
+    """`value` as the csv module writes a field of a row of several (QUOTE_MINIMAL, '"' as
+    the quote, doubled, CRLF line ends): quoted when it holds the delimiter, a quote or a
+    line break."""
+    if delimiter in value or '"' in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
 class _CsvTails:
     """A CSV's answers, as its rows end: (status, the decode columns' bytes after the row's
     own text), kept per (signature, date class) in `memo` and per error."""
@@ -504,7 +513,10 @@ class _CsvTails:
         return self._last.text
 
     def answer(self, cells: Cells) -> _CsvAnswer:
-        return cells[0], (self.delimiter + self.line(cells)).encode()
+        """`cells` as the bytes of decode columns: quoted as the csv module quotes them
+        (`line`, which a test holds this to), without its writer's per-character scan."""
+        d = self.delimiter
+        return cells[0], (d + d.join([_csv_field(c, d) for c in cells]) + "\r\n").encode()
 
     def made(self, found: Brief) -> _CsvAnswer:
         return self.answer(summarize(found, self.edition_label))
