@@ -348,24 +348,32 @@ class RowDecoder:
 
     def _cells(self, entry: _Text, text: str, date: str) -> Cells:
         """`cells` of a row whose text entry is `entry`."""
+        return self._answer(entry, text, date, self.memo, self._cells_of, self._error_cells)
+
+    def _answer(
+        self,
+        entry: _Text,
+        text: str,
+        date: str,
+        memo: Memo[T],
+        made: Callable[[Brief], T],
+        failed: Callable[[PhienhieuError], T],
+    ) -> T:
+        """A row's answer as `memo` keeps it (`made` of a resolution), or `failed` of the
+        error that stops it (its text or its date cannot be read)."""
         if entry.error is not None:
-            return self._error_cells(entry.error)
+            return failed(entry.error)
         when = self._date(date)
         if isinstance(when, PhienhieuError):
-            return self._error_cells(when)
-        found: Cells | None = self.memo.get(entry.key, when)
+            return failed(when)
+        found = memo.get(entry.key, when)
         if found is None:
-            found = self._resolve(self.memo, text, entry, when, self._cells_of)
+            found = self._resolve(memo, text, entry, when, made)
         return found
 
     def _error_cells(self, exc: PhienhieuError) -> Cells:
         """`error_cells` of `exc`, one tuple for all the rows it stands for."""
-        found = self._errors.get(id(exc))
-        if found is None or found[0] is not exc:
-            if len(self._errors) >= CACHE_LIMIT:
-                self._errors.clear()
-            found = self._errors[id(exc)] = (exc, error_cells(exc, self.edition_label))
-        return found[1]
+        return _kept_per_error(self._errors, exc, lambda: error_cells(exc, self.edition_label))
 
     def _cells_of(self, answer: Brief) -> Cells:
         return summarize(answer, self.edition_label)
@@ -435,26 +443,14 @@ class RowDecoder:
         """
         entries = self.warm(pairs)
         tails = self._csv_tails(delimiter)
-        memo = tails.memo
+        memo, made, failed = tails.memo, tails.made, tails.error
         outs: list[bytes] = []
         statuses: collections.Counter[str] = collections.Counter()
         unresolved: list[int] = []
         whole: list[int] = []
         for index in range(len(rows)):
             text, date = pairs[index]
-            entry = entries[index]
-            answer: _CsvAnswer | None
-            if entry.error is not None:
-                answer = tails.error(entry.error)
-            else:
-                when = self._date(date)
-                if isinstance(when, PhienhieuError):
-                    answer = tails.error(when)
-                else:
-                    answer = memo.get(entry.key, when)
-                    if answer is None:
-                        answer = self._resolve(memo, text, entry, when, tails.made)
-            status, tail = answer
+            status, tail = self._answer(entries[index], text, date, memo, made, failed)
             statuses[status] += 1
             if status == "unresolved":
                 unresolved.append(index)
@@ -523,9 +519,19 @@ class _CsvTails:
 
     def error(self, exc: PhienhieuError) -> _CsvAnswer:
         """The answer of a row that `exc` stops: one for all the rows it stands for."""
-        kept = self._errors.get(id(exc))
-        if kept is None or kept[0] is not exc:
-            if len(self._errors) >= CACHE_LIMIT:
-                self._errors.clear()
-            kept = self._errors[id(exc)] = (exc, self.answer(error_cells(exc, self.edition_label)))
-        return kept[1]
+        return _kept_per_error(
+            self._errors, exc, lambda: self.answer(error_cells(exc, self.edition_label))
+        )
+
+
+def _kept_per_error(
+    kept: dict[int, tuple[PhienhieuError, T]], exc: PhienhieuError, make: Callable[[], T]
+) -> T:
+    """`make()` for `exc`, made once and kept by the error's identity (kept texts and dates
+    keep their errors, so the rows an error stops share its answer)."""
+    found = kept.get(id(exc))
+    if found is None or found[0] is not exc:
+        if len(kept) >= CACHE_LIMIT:
+            kept.clear()
+        found = kept[id(exc)] = (exc, make())
+    return found[1]
