@@ -725,6 +725,9 @@ def load(folder: Path, database_url: str) -> int:
             context.engine.begin() as conn
         ):  # committed: statistics of a rolled-back ANALYZE are lost
             conn.exec_driver_sql("ANALYZE")
+    # And as `codebook import` leaves the codebook's tables: vacuumed, so that their
+    # visibility maps let PostgreSQL count a key's rows from the index alone.
+    context.refresh_statistics()
     context.close()
     return seq
 
