@@ -29,6 +29,7 @@ COMPILED = (
     "app/decode/resolver.py",
     "app/parsing/ast.py",
     "app/parsing/keys.py",
+    "app/parsing/lalr.py",
     "app/parsing/normalize.py",
     "app/parsing/parser.py",
 )

@@ -107,7 +107,12 @@ class Status(StrEnum):
     INVALID = "invalid"
 
 
-@dataclass(frozen=True, slots=True)
+# The objects made for every resolution have a written `__init__` (init=False): compiled,
+# it sets the slots directly, where the one dataclasses generates stays interpreted Python
+# and builds an object about six times slower.
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Match:
     """An element of the record that a codebook assignment explains."""
 
@@ -115,7 +120,21 @@ class Match:
     text: str
     assignment: AssignmentFact
     fit: Fit
-    by_fallback: bool = False  # found only after dropping the number's letter suffix
+    by_fallback: bool  # found only after dropping the number's letter suffix
+
+    def __init__(
+        self,
+        element: int,
+        text: str,
+        assignment: AssignmentFact,
+        fit: Fit,
+        by_fallback: bool = False,
+    ) -> None:
+        object.__setattr__(self, "element", element)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "assignment", assignment)
+        object.__setattr__(self, "fit", fit)
+        object.__setattr__(self, "by_fallback", by_fallback)
 
     def to_json(self) -> dict[str, Any]:
         a = self.assignment
@@ -133,18 +152,33 @@ class Match:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ChainLink:
     unit: UnitFact
     fit: Fit  # of the unit's own existence at the date
-    matched: tuple[Match, ...] = ()
-    parent_link: LinkFact | None = None  # to the next (larger) link of the chain
-    parent_fit: Fit | None = None
+    matched: tuple[Match, ...]
+    parent_link: LinkFact | None  # to the next (larger) link of the chain
+    parent_fit: Fit | None
     # Where the unit was at the date, read only when asked (a batch summary never asks).
-    area_source: Callable[[], tuple[AreaFact, ...]] | None = field(
-        default=None, compare=False, repr=False
-    )
-    _areas: list[tuple[AreaFact, ...]] = field(default_factory=list, compare=False, repr=False)
+    area_source: Callable[[], tuple[AreaFact, ...]] | None = field(compare=False, repr=False)
+    _areas: list[tuple[AreaFact, ...]] = field(compare=False, repr=False)
+
+    def __init__(
+        self,
+        unit: UnitFact,
+        fit: Fit,
+        matched: tuple[Match, ...] = (),
+        parent_link: LinkFact | None = None,
+        parent_fit: Fit | None = None,
+        area_source: Callable[[], tuple[AreaFact, ...]] | None = None,
+    ) -> None:
+        object.__setattr__(self, "unit", unit)
+        object.__setattr__(self, "fit", fit)
+        object.__setattr__(self, "matched", matched)
+        object.__setattr__(self, "parent_link", parent_link)
+        object.__setattr__(self, "parent_fit", parent_fit)
+        object.__setattr__(self, "area_source", area_source)
+        object.__setattr__(self, "_areas", [])
 
     @property
     def areas(self) -> tuple[AreaFact, ...]:
@@ -243,7 +277,7 @@ class Candidate:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Brief:
     """What a list's decode columns show of a resolution: no wording, no text of the record."""
 
@@ -252,6 +286,20 @@ class Brief:
     score: float  # the best candidate's (0.0 if none)
     others: tuple[tuple[UnitFact, float], ...]  # the other candidates' anchors and scores
     warning_codes: tuple[str, ...]
+
+    def __init__(
+        self,
+        status: Status,
+        chain: tuple[UnitFact, ...],
+        score: float,
+        others: tuple[tuple[UnitFact, float], ...],
+        warning_codes: tuple[str, ...],
+    ) -> None:
+        object.__setattr__(self, "status", status)
+        object.__setattr__(self, "chain", chain)
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "others", others)
+        object.__setattr__(self, "warning_codes", warning_codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +379,7 @@ def when_en(when: DateRange) -> str:
     return when.text or format_en(when.lower, when.precision.value)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Target:
     """An element of the record that has match keys, and the codebook's readings of it."""
 
@@ -339,16 +387,27 @@ class _Target:
     element: Element
     total: int  # assignments the codebook has for it, read or not
     facts: list[tuple[AssignmentFact, bool]]  # the readings considered, with by_fallback
-    by_unit: dict[str, list[int]] = field(default_factory=dict)  # unit -> positions in facts
-    narrowed: bool = False  # wide: only the readings under the record's other units were read
-    sampled: bool = False  # wide and nothing narrows it: only the first readings were read
+    by_unit: dict[str, list[int]]  # unit -> positions in facts
+    narrowed: bool  # wide: only the readings under the record's other units were read
+    sampled: bool  # wide and nothing narrows it: only the first readings were read
+
+    def __init__(
+        self, index: int, element: Element, total: int, facts: list[tuple[AssignmentFact, bool]]
+    ) -> None:
+        self.index = index
+        self.element = element
+        self.total = total
+        self.facts = facts
+        self.by_unit = {}
+        self.narrowed = False
+        self.sampled = False
 
     @property
     def known(self) -> bool:
         return self.total > 0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Draft:
     """A hypothesis before it is worded: its score and what ranking and status read."""
 
@@ -361,35 +420,78 @@ class _Draft:
     unresolved: list[Unresolved]
     reasons: list[Pending]
     warnings: list[Pending]
-    chain_ids: frozenset[str] = field(init=False)
-    rank_key: tuple[float, int, str] = field(init=False)  # its place in `_rank`'s order
+    chain_ids: frozenset[str]
+    rank_key: tuple[float, int, str]  # its place in `_rank`'s order
 
-    def __post_init__(self) -> None:
-        self.chain_ids = frozenset(u.id for u in self.units)
-        self.rank_key = (-self.score, -len(self.explained), self.units[0].id)
+    def __init__(
+        self,
+        score: float,
+        explained: frozenset[int],
+        min_fit: Fit,
+        units: list[UnitFact],
+        path: list[tuple[str, LinkFact | None]],
+        on_chain: dict[str, list[Match]],
+        unresolved: list[Unresolved],
+        reasons: list[Pending],
+        warnings: list[Pending],
+    ) -> None:
+        self.score = score
+        self.explained = explained
+        self.min_fit = min_fit
+        self.units = units
+        self.path = path
+        self.on_chain = on_chain
+        self.unresolved = unresolved
+        self.reasons = reasons
+        self.warnings = warnings
+        self.chain_ids = frozenset(u.id for u in units)
+        self.rank_key = (-score, -len(explained), units[0].id)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Resolver:
     parse: ParseResult
     when: DateRange | None
     reader: CodebookReader
-    targets: list[int] = field(default_factory=list)
-    info: dict[int, _Target] = field(default_factory=dict)
-    _matches: dict[tuple[int, int], Match] = field(default_factory=dict)
-    _preferred: dict[int, set[str]] = field(default_factory=dict)
-    _climbs: dict[int, dict[str, tuple[int, list[tuple[str, LinkFact | None]]]]] = field(
-        default_factory=dict
-    )
-    _anachronism_of: dict[int, Match | None] = field(default_factory=dict)
-    _notices: list[Notice] = field(default_factory=list)
-    prune: bool = True  # skip drafts that cannot be kept (False: draft every anchor, for tests)
-    keys: Sequence[tuple[str, ...]] | None = None  # each element's keys, if already made
-    drafted: int = 0  # drafts made
-    _known: tuple[int, float] | None = None  # known elements, and the unknown ones' weight
+    targets: list[int]
+    info: dict[int, _Target]
+    _matches: dict[tuple[int, int], Match]
+    _preferred: dict[int, set[str]]
+    _climbs: dict[int, dict[str, tuple[int, list[tuple[str, LinkFact | None]]]]]
+    _anachronism_of: dict[int, Match | None]
+    _notices: list[Notice]
+    prune: bool  # skip drafts that cannot be kept (False: draft every anchor, for tests)
+    keys: Sequence[tuple[str, ...]] | None  # each element's keys, if already made
+    drafted: int  # drafts made
+    _known: tuple[int, float] | None  # known elements, and the unknown ones' weight
     # An element was narrowed by the units under a larger one at other dates: a climb that
     # finds no parent valid at the date goes on through links of other periods.
-    _climb_other_dates: bool = False
+    _climb_other_dates: bool
+
+    def __init__(
+        self,
+        parse: ParseResult,
+        when: DateRange | None,
+        reader: CodebookReader,
+        *,
+        prune: bool = True,
+        keys: Sequence[tuple[str, ...]] | None = None,
+    ) -> None:
+        self.parse = parse
+        self.when = when
+        self.reader = reader
+        self.targets = []
+        self.info = {}
+        self._matches = {}
+        self._preferred = {}
+        self._climbs = {}
+        self._anachronism_of = {}
+        self._notices = []
+        self.prune = prune
+        self.keys = keys
+        self.drafted = 0
+        self._known = None
+        self._climb_other_dates = False
 
     def run(self) -> Resolution:
         if not self._prepare():

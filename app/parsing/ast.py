@@ -10,7 +10,7 @@ parser did not understand become `text` elements and are also listed in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -47,18 +47,43 @@ class Branch:
         return {"key": self.key, "text": self.text}
 
 
-@dataclass(frozen=True, slots=True)
+# UnitElement and ParseResult, made for every designation parsed, have a written `__init__`
+# (init=False): compiled, it sets the slots directly, where the one dataclasses generates
+# stays interpreted Python and builds an object about six times slower.
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class UnitElement:
     """A unit written by echelon: "C11", "Tiểu đoàn 7, 8", "Đoàn Vinh Quang"."""
 
     text: str
     span: Span
     echelon: Echelon
-    number: str | None = None  # "11", "320"; None for a named unit
-    numbers: tuple[str, ...] = ()  # every number when a list names several units
-    suffix: str | None = None  # "A" of 320A, upper case
-    branch: Branch | None = None
-    name: str | None = None  # "Vinh Quang", diacritics as written
+    number: str | None  # "11", "320"; None for a named unit
+    numbers: tuple[str, ...]  # every number when a list names several units
+    suffix: str | None  # "A" of 320A, upper case
+    branch: Branch | None
+    name: str | None  # "Vinh Quang", diacritics as written
+
+    def __init__(
+        self,
+        text: str,
+        span: Span,
+        echelon: Echelon,
+        number: str | None = None,
+        numbers: tuple[str, ...] = (),
+        suffix: str | None = None,
+        branch: Branch | None = None,
+        name: str | None = None,
+    ) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "span", span)
+        object.__setattr__(self, "echelon", echelon)
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "numbers", numbers)
+        object.__setattr__(self, "suffix", suffix)
+        object.__setattr__(self, "branch", branch)
+        object.__setattr__(self, "name", name)
 
     @property
     def kind(self) -> str:
@@ -222,12 +247,24 @@ class Notice:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ParseResult:
     input: str
-    elements: tuple[Element, ...] = ()
-    residue: tuple[Residue, ...] = ()
-    warnings: tuple[Notice, ...] = field(default_factory=tuple)
+    elements: tuple[Element, ...]
+    residue: tuple[Residue, ...]
+    warnings: tuple[Notice, ...]
+
+    def __init__(
+        self,
+        input: str,
+        elements: tuple[Element, ...] = (),
+        residue: tuple[Residue, ...] = (),
+        warnings: tuple[Notice, ...] = (),
+    ) -> None:
+        object.__setattr__(self, "input", input)
+        object.__setattr__(self, "elements", elements)
+        object.__setattr__(self, "residue", residue)
+        object.__setattr__(self, "warnings", warnings)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -42,12 +42,6 @@ Token = tuple[str, str, int, int]
 END: Final = "$END"
 
 
-class _Splice(list[Any]):
-    """Children of a helper rule ("_..."), to be spliced into the parent's children."""
-
-    __slots__ = ()
-
-
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A grammar rule as the driver needs it."""
@@ -273,7 +267,7 @@ def run(
                         flat.append(child)
                 children = flat
             if helper:
-                value: Any = _Splice(children)
+                value: Any = children  # spliced into the parent's children (its `splice`)
             else:
                 if slots is not None:
                     filled: list[Any] = [None] * slots[0]

@@ -99,7 +99,7 @@ def _one_to_one() -> tuple[dict[int, str], re.Pattern[str]]:
     return _build_one_to_one_table()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)  # the written __init__ compiles (ast.py)
 class Folded:
     """The folded copy of an input and, per folded character, its [start, end) in the input.
 
@@ -110,8 +110,20 @@ class Folded:
 
     original: str
     text: str
-    starts: tuple[int, ...] | None = None
-    ends: tuple[int, ...] | None = None
+    starts: tuple[int, ...] | None
+    ends: tuple[int, ...] | None
+
+    def __init__(
+        self,
+        original: str,
+        text: str,
+        starts: tuple[int, ...] | None = None,
+        ends: tuple[int, ...] | None = None,
+    ) -> None:
+        object.__setattr__(self, "original", original)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "starts", starts)
+        object.__setattr__(self, "ends", ends)
 
 
 def fold_for_parsing(text: str) -> Folded:

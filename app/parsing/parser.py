@@ -128,12 +128,16 @@ _MEMO_SIZE: Final = 8192
 # mean something next to their neighbours. None of them leave this module.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)  # the written __init__ compiles (ast.py)
 class _Sep:
     """A separator or connective; `value` is its folded spelling: ",", "(", "va", "-"."""
 
     span: Span
     value: str
+
+    def __init__(self, span: Span, value: str) -> None:
+        object.__setattr__(self, "span", span)
+        object.__setattr__(self, "value", value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,10 +188,14 @@ class _PlatoonOrTheater:
 _Atom = Element | _Sep | _Number | _Bare | _Word | _Unknown | _PlatoonOrTheater
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)  # the written __init__ compiles (ast.py)
 class _EchelonWord:
     echelon: Echelon
     span: Span
+
+    def __init__(self, echelon: Echelon, span: Span) -> None:
+        object.__setattr__(self, "echelon", echelon)
+        object.__setattr__(self, "span", span)
 
 
 @dataclass(frozen=True, slots=True)
