@@ -155,6 +155,34 @@ def test_common_keys_are_those_of_the_edition_not_of_rows_it_replaced(
     assert pair not in EditionReader(context.session_factory, seq).load_common_keys(1)
 
 
+def test_after_the_common_keys_any_other_key_is_read_whole_and_counted_as_read(
+    sample_context: Context,
+) -> None:
+    # Once the keys with more than N assignments are read whole, every other key has at
+    # most N: `key_counts` reads them instead of counting them (one query for a batch
+    # chunk where there were two). The counts must still be exact, unknown keys zero.
+    edition = chosen_edition(sample_context, None)
+    counts = _visible_key_counts(sample_context, edition.seq)
+    unknown = ("company:99999", "division:nowhere")
+    keys = (*counts, *unknown)
+    for more_than in (0, 1, 2):
+        reader = EditionReader(sample_context.session_factory, edition.seq)
+        common = reader.load_common_keys(more_than)
+        seen = _queries(sample_context)
+        try:
+            found = reader.key_counts(keys)
+            asked = len(seen)
+            facts = reader.assignments(keys)
+        finally:
+            event.remove(sample_context.engine, "before_cursor_execute", seen.note)
+        assert found == {**counts, **dict.fromkeys(unknown, 0)}, more_than
+        assert asked >= 1, more_than  # the keys not common were read now
+        assert not any("count(" in q.lower() for q in seen), seen
+        assert len(seen) == asked, seen[asked:]  # their assignments came with their counts
+        assert len(facts) == sum(counts.values())
+        assert all(counts[k] > more_than for k in common)
+
+
 def test_assignments_of_units_answers_each_set_of_units_alike_when_asked_again(
     sample_context: Context,
 ) -> None:

@@ -86,6 +86,9 @@ class EditionReader:
         self._climbable: set[str] = set()  # units whose ancestors are all loaded
         self._above: dict[str, tuple[str, ...]] = {}  # unit -> every unit above it, any period
         self._whole = False  # every unit, link and area read (load_hierarchy)
+        # Every key carried by more than this many assignments is read whole
+        # (`load_common_keys`); any other key has at most this many. None: not known.
+        self._few_at_most: int | None = None
         self._key_index: dict[str, dict[str, tuple[AssignmentFact, ...]]] = {}
         # key -> units -> what assignments_of_units answered, for the shared frozensets of
         # units under a subtree at a date class (`Subtree.under`): most are asked again.
@@ -264,8 +267,17 @@ class EditionReader:
     # --- assignments ---------------------------------------------------------------------
 
     def key_counts(self, keys: tuple[str, ...]) -> dict[str, int]:
-        """How many assignments of this edition carry each key (one grouped, indexed query)."""
+        """How many assignments of this edition carry each key (one grouped, indexed query).
+
+        Once the common keys are read whole, any other key has few assignments: they are
+        read instead of counted, and counted as read. The resolver reads them next anyway,
+        so a batch chunk makes one query where it made two (a national list's counting
+        queries cost PostgreSQL about a second per process).
+        """
         missing = [k for k in dict.fromkeys(keys) if k not in self._counts]
+        if missing and self._few_at_most is not None:
+            self.assignments(tuple(missing))  # counts them
+            missing = []
         if missing:
 
             def load(session: Session) -> dict[str, int]:
@@ -324,6 +336,11 @@ class EditionReader:
         counts = self.key_counts(tuple(found))
         keys = [key for key in found if counts[key] > more_than]
         self.assignments(tuple(keys))
+        # Any key not among them has at most `more_than` assignments (it has no more rows
+        # in all the editions up to this one): `key_counts` reads such keys whole.
+        with self._lock:
+            if self._few_at_most is None or more_than < self._few_at_most:
+                self._few_at_most = more_than
         return keys
 
     def assignments_of_units(self, key: str, unit_ids: Collection[str]) -> list[AssignmentFact]:
