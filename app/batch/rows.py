@@ -192,10 +192,14 @@ class _LastLine:
         return len(text)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)  # a written __init__ compiles (app/parsing/ast.py)
 class _Text:
     key: int  # its signature's number in the memos (`Memo.key_id`); -1 with an error
     error: PhienhieuError | None
+
+    def __init__(self, key: int, error: PhienhieuError | None) -> None:
+        self.key = key
+        self.error = error
 
 
 class RowDecoder:

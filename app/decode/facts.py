@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Collection, Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from app.parsing.dates import DateRange
 
@@ -249,27 +247,3 @@ class Subtree:
             fresh = frozenset(under)
             found = self._by_class[key] = self._sets.setdefault(fresh, fresh)
         return found
-
-
-class CodebookReader(Protocol):
-    """What the resolver needs from one edition of the codebook."""
-
-    def key_counts(self, keys: tuple[str, ...]) -> dict[str, int]: ...
-
-    def assignments(self, keys: tuple[str, ...]) -> list[AssignmentFact]: ...
-
-    def assignments_of_units(self, key: str, unit_ids: Collection[str]) -> list[AssignmentFact]: ...
-
-    def first_assignments(self, key: str, limit: int) -> list[AssignmentFact]: ...
-
-    def subtree(self, root: str, limit: int) -> Subtree | None: ...
-
-    def prefetch_ancestors(self, unit_ids: Sequence[str]) -> None: ...
-
-    def unit(self, unit_id: str) -> UnitFact | None: ...
-
-    def parents(self, unit_id: str) -> Sequence[LinkFact]: ...
-
-    def reaches(self, unit_id: str, units: AbstractSet[str]) -> bool: ...
-
-    def areas(self, unit_id: str) -> Sequence[AreaFact]: ...

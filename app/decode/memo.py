@@ -26,12 +26,12 @@ from typing import Any, Generic, TypeVar
 from app.decode.facts import (
     AreaFact,
     AssignmentFact,
-    CodebookReader,
     LinkFact,
     Subtree,
     UnitFact,
     Validity,
 )
+from app.decode.repository import EditionReader
 from app.parsing.dates import DateRange
 
 V = TypeVar("V")
@@ -41,9 +41,9 @@ KEY_IDS_KEPT = 500_000  # keys with an id (`Memo.key_id`) before starting afresh
 
 
 class RecordingReader:
-    """A CodebookReader that notes the bound points of every period it hands out."""
+    """An edition's reader that notes the bound points of every period it hands out."""
 
-    def __init__(self, inner: CodebookReader) -> None:
+    def __init__(self, inner: EditionReader) -> None:
         self.inner = inner
         self._points: set[dt.date] = set()
         self._seen: set[int] = set()

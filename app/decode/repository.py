@@ -54,7 +54,7 @@ def _chunks(items: Sequence[str], size: int = IN_CHUNK) -> Iterable[Sequence[str
 
 
 class EditionReader:
-    """A CodebookReader over edition `seq` that keeps every row it reads.
+    """What the resolver reads of edition `seq`; it keeps every row it reads.
 
     Keep one for as long as its edition cannot change: a published edition's
     reader lives as long as the process; a draft's, one request.
@@ -574,6 +574,8 @@ class EditionReader:
         three per level of the hierarchy; over all periods, so the resolver then climbs for
         any date without touching the database.
         """
+        if self._whole:
+            return  # every unit of the edition is climbable already
         wanted = [u for u in dict.fromkeys(unit_ids) if u not in self._climbable]
         if not wanted:
             return
@@ -673,6 +675,8 @@ class EditionReader:
         Level by level, at most about `limit` links in all: the units that may narrow a
         wide code, and the readings found below them, then resolve without a query.
         """
+        if self._whole:
+            return  # every link of the edition is read already
         level = list(dict.fromkeys(unit_ids))
         below: list[str] = []
         for _ in range(32):

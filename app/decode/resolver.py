@@ -31,17 +31,23 @@ from typing import Any
 from app.decode.facts import (
     AreaFact,
     AssignmentFact,
-    CodebookReader,
     Fit,
     LinkFact,
     Subtree,
     UnitFact,
     Validity,
 )
+from app.decode.memo import RecordingReader
+from app.decode.repository import EditionReader
 from app.parsing.ast import Element, Notice, ParseResult
 from app.parsing.dates import DateRange
 from app.parsing.explain import nothing_usable
 from app.parsing.keys import element_keys, without_suffix
+
+# What the resolver reads: an edition's reader, or one that records what it hands out.
+# Named classes and not a Protocol: compiled, a call through a Protocol goes through
+# Python's method lookup and argument parsing, while a call on these is a C call.
+Reader = RecordingReader | EditionReader
 
 FIT_WEIGHT = {
     Fit.INSIDE: 1.0,
@@ -221,11 +227,16 @@ class ChainLink:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Unresolved:
     element: int
     text: str
     reason: str  # "not_in_codebook", "contradicts_chain", "anachronistic", "smaller_than_anchor"
+
+    def __init__(self, element: int, text: str, reason: str) -> None:
+        object.__setattr__(self, "element", element)
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "reason", reason)
 
     def to_json(self) -> dict[str, Any]:
         return {"element": self.element, "text": self.text, "reason": self.reason}
@@ -238,16 +249,35 @@ def _same(notice: Notice) -> Notice:
     return notice
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Candidate:
     score: float
     chain: tuple[ChainLink, ...]
     unresolved: tuple[Unresolved, ...]
     pending_reasons: tuple[Pending, ...]
     pending_warnings: tuple[Pending, ...]
-    explained: frozenset[int] = field(default_factory=frozenset)
-    min_fit: Fit = Fit.INSIDE
-    _worded: dict[str, tuple[Notice, ...]] = field(default_factory=dict, compare=False, repr=False)
+    explained: frozenset[int]
+    min_fit: Fit
+    _worded: dict[str, tuple[Notice, ...]] = field(compare=False, repr=False)
+
+    def __init__(
+        self,
+        score: float,
+        chain: tuple[ChainLink, ...],
+        unresolved: tuple[Unresolved, ...],
+        pending_reasons: tuple[Pending, ...],
+        pending_warnings: tuple[Pending, ...],
+        explained: frozenset[int] = frozenset(),
+        min_fit: Fit = Fit.INSIDE,
+    ) -> None:
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "chain", chain)
+        object.__setattr__(self, "unresolved", unresolved)
+        object.__setattr__(self, "pending_reasons", pending_reasons)
+        object.__setattr__(self, "pending_warnings", pending_warnings)
+        object.__setattr__(self, "explained", explained)
+        object.__setattr__(self, "min_fit", min_fit)
+        object.__setattr__(self, "_worded", {})
 
     @property
     def reasons(self) -> tuple[Notice, ...]:
@@ -452,7 +482,7 @@ class _Draft:
 class _Resolver:
     parse: ParseResult
     when: DateRange | None
-    reader: CodebookReader
+    reader: Reader
     targets: list[int]
     info: dict[int, _Target]
     _matches: dict[tuple[int, int], Match]
@@ -472,7 +502,7 @@ class _Resolver:
         self,
         parse: ParseResult,
         when: DateRange | None,
-        reader: CodebookReader,
+        reader: Reader,
         *,
         prune: bool = True,
         keys: Sequence[tuple[str, ...]] | None = None,
@@ -1358,7 +1388,7 @@ def _rank(drafts: list[_Draft]) -> list[_Draft]:
 def resolve(
     parse: ParseResult,
     when: DateRange | None,
-    reader: CodebookReader,
+    reader: Reader,
     keys: Sequence[tuple[str, ...]] | None = None,
 ) -> Resolution:
     """Resolve `parse` at `when` (None: any date) against the edition behind `reader`.
@@ -1371,7 +1401,7 @@ def resolve(
 def brief(
     parse: ParseResult,
     when: DateRange | None,
-    reader: CodebookReader,
+    reader: Reader,
     keys: Sequence[tuple[str, ...]] | None = None,
 ) -> Brief:
     """`resolve(...).brief()`: what a list's decode columns show, made more cheaply."""
