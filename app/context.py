@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import gc
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,31 @@ def collect_rarely() -> None:
     gc.set_threshold(*LIST_GC_THRESHOLDS)
 
 
+def is_list_process() -> bool:
+    """This process decodes one list and exits (`collect_rarely` set its thresholds)."""
+    return gc.get_threshold() == LIST_GC_THRESHOLDS
+
+
+def return_freed_memory() -> None:
+    """Give the memory a large drop freed back to the system (glibc's allocator keeps the
+    pieces of its heap otherwise); nothing where the C library has no `malloc_trim`."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def release_list_heap() -> None:
+    """In a list's process that has let go of a large part of its heap (the reader its
+    workers were forked with), collect what was cyclic in it and give the memory back."""
+    gc.unfreeze()  # `settle_list_heap` froze it
+    gc.collect()
+    return_freed_memory()
+
+
 def pause_list_collector() -> None:
     """In a list's process (`collect_rarely` set its thresholds), no collection from now on:
     the whole hierarchy it is about to read (10^5 facts, all kept for good) holds no garbage
     to find, and `settle_list_heap` collects once when it is read. A server is untouched."""
-    if gc.get_threshold() == LIST_GC_THRESHOLDS:
+    if is_list_process():
         gc.disable()
 
 
@@ -72,7 +93,7 @@ def settle_list_heap() -> None:
     a few thousand cyclic objects over a national list, and the process exits when the
     list is done; the rare collections still cost each worker most of a second.
     """
-    if gc.get_threshold() == LIST_GC_THRESHOLDS:
+    if is_list_process():
         settle_heap()
         gc.disable()
 
@@ -110,6 +131,11 @@ class Context:
                     self.session_factory, edition.seq
                 )
             return reader
+
+    def forget_reader(self, edition: Edition) -> None:
+        """Drop this process's reader of `edition` (and all it keeps)."""
+        with self._lock:
+            self._readers.pop(edition.seq, None)
 
     def initialise(self) -> bool:
         """Migrate and load the sample edition if the database is new. True if it did anything."""

@@ -7,16 +7,20 @@ decode of the same designation and date says.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import event
 
+from app.batch import service
 from app.batch.errors import BatchWorkerFailed, NoDesignationColumn, TableUnreadable
 from app.batch.rows import DECODE_COLUMNS, RowDecoder, summarize
 from app.batch.service import _formula_rows, _kept_as_written, decode_file, decode_table
@@ -27,8 +31,7 @@ from app.batch.tables import (
     neutralize,
     sniff_delimiter,
 )
-from app.context import Context
-from app.decode.repository import EditionReader
+from app.context import Context, collect_rarely
 from app.decode.resolver import resolve
 from app.decode.service import answer_json, chosen_edition, decode
 from app.errors import PhienhieuError
@@ -254,6 +257,51 @@ def test_two_workers_write_what_one_writes(sample_context: Context, tmp_path: Pa
     assert summary.top_unresolved()[0][0] == "KBM"  # as first written
 
 
+@pytest.fixture
+def list_process() -> Iterator[None]:
+    """This process as `phienhieu batch` makes it (`collect_rarely`), then as it was."""
+    thresholds = gc.get_threshold()
+    collect_rarely()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_a_list_process_reads_the_hierarchy_once_for_all_its_workers(
+    sample_context: Context, tmp_path: Path, list_process: None
+) -> None:
+    # In `phienhieu batch`, the whole hierarchy is read in the list's own process and the
+    # workers are forked with it: none reads it again. Each statement is noted with the
+    # process that ran it (the workers are forked with the engine and its listener).
+    log = tmp_path / "statements.log"
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\t{' '.join(statement.split())}\n")
+
+    source = tmp_path / "in.csv"
+    source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    decode_table(sample_context, source, one, workers=1)
+    sample_context.forget_reader(chosen_edition(sample_context, None))  # read anew below
+    event.listen(sample_context.engine, "before_cursor_execute", note)
+    try:
+        summary = decode_table(sample_context, source, two, workers=2)
+    finally:
+        event.remove(sample_context.engine, "before_cursor_execute", note)
+    assert summary.workers == 2
+    assert two.read_bytes() == one.read_bytes()
+    ran = [line.split("\t", 1) for line in log.read_text("utf-8").splitlines()]
+    here = str(os.getpid())
+    hierarchy = ("parent_link", "unit_revision", " area")
+    assert [s for pid, s in ran if pid == here and "parent_link" in s]  # read here
+    assert {pid for pid, s in ran if pid != here and "assignment" in s}  # the rows' codes
+    assert not [s for pid, s in ran if pid != here and any(t in s for t in hierarchy)]
+
+
 def test_two_workers_fill_an_xlsx_list_as_one_does(sample_context: Context, tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
@@ -283,12 +331,12 @@ def test_two_workers_fill_an_xlsx_list_as_one_does(sample_context: Context, tmp_
 def test_a_failing_worker_fails_the_list_and_writes_nothing(
     sample_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Worker processes are forked from this one, so they inherit the broken reader (the
-    # reader, not the row decoder: that one may be compiled, and its methods then fixed).
-    def broken(self: EditionReader, keys: Any) -> None:
+    # Worker processes are forked from this one, so they inherit the broken step (a module
+    # function that is not compiled: compiled code calls its own functions directly).
+    def broken(*args: Any) -> None:
         raise PhienhieuError("The codebook cannot be read.", detail_vi="Không đọc được bộ mã.")
 
-    monkeypatch.setattr(EditionReader, "key_counts", broken)
+    monkeypatch.setattr(service, "_tails", broken)
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
     with pytest.raises(PhienhieuError, match="cannot be read"):
@@ -299,10 +347,10 @@ def test_a_failing_worker_fails_the_list_and_writes_nothing(
 def test_a_worker_that_dies_fails_the_list_plainly(
     sample_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def killed(self: EditionReader, keys: Any) -> None:
+    def killed(*args: Any) -> None:
         os._exit(9)  # as the kernel's out-of-memory killer would leave it
 
-    monkeypatch.setattr(EditionReader, "key_counts", killed)
+    monkeypatch.setattr(service, "_tails", killed)
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_text(_csv([HEADER, *(_rows() * 30)], ","), "utf-8")
     with pytest.raises(BatchWorkerFailed) as caught:

@@ -31,7 +31,15 @@ from typing import Any, Literal, TypeVar, cast
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from app.batch.errors import BatchTooLarge, BatchWorkerFailed, TableUnreadable
-from app.batch.rows import DECODE_COLUMNS, FORMULA_START, Cells, RowDecoder, Tails, keyed
+from app.batch.rows import (
+    DECODE_COLUMNS,
+    FORMULA_START,
+    Cells,
+    RowDecoder,
+    Tails,
+    keyed,
+    read_whole,
+)
 from app.batch.tables import (
     CsvSink,
     CsvSource,
@@ -44,8 +52,8 @@ from app.batch.tables import (
     sniff_kind,
     xlsx_book,
 )
-from app.context import Context, collect_rarely
-from app.db.models import Edition
+from app.context import Context, collect_rarely, is_list_process, release_list_heap
+from app.db.models import Edition, EditionStatus
 from app.decode.encode import dumps
 from app.decode.service import answer_json, chosen_edition, parse_text
 from app.editions.service import edition_ref, resolve_edition
@@ -400,7 +408,7 @@ class _Decoder:
         self._local = RowDecoder(context, edition) if workers <= 1 else None
         self._pool: _Pool | None = None
         if workers > 1:
-            self._pool = _Pool(context.settings.model_dump(), edition.seq, workers)
+            self._pool = _Pool.for_list(context, edition, workers)
 
     def run(
         self, chunks: Iterable[tuple[Any, list[tuple[str, str]]]]
@@ -467,9 +475,11 @@ class _Pool:
         seq: int,
         workers: int,
         inherit: Context | None = None,
+        prepared: Context | None = None,
     ) -> None:
         """`workers` processes decoding edition `seq`, each with its own context made from
-        `settings`; with `inherit` (fork only), each forked with that context and its
+        `settings`, or (fork only) with `prepared` and its reader of the edition as it
+        stands; with `inherit` (fork only), each forked with that context and its
         readers as they stand (a server's warmed hierarchy, shared until written), any
         published edition per task."""
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -480,7 +490,7 @@ class _Pool:
             mp.Process(
                 target=_worker_loop if inherit is None else _inherited_loop,
                 args=(
-                    (settings, seq, tasks, self._results, n)
+                    (settings, seq, tasks, self._results, n, prepared)
                     if inherit is None
                     else (inherit, tasks, self._results, n, os.getpid())
                 ),
@@ -490,10 +500,35 @@ class _Pool:
         ]
         for process in self._processes:
             process.start()
-        self._routes: dict[str, int] = {}
+        # Each designation's worker, by the hash of its text: not the texts themselves (30
+        # MiB for a national list). Texts whose hashes collide share a worker, which can
+        # only cost a resolution made in both workers.
+        self._routes: dict[int, int] = {}
         self._finished = False  # every chunk sent came back: the workers are idle
         self.lock = threading.Lock()  # one caller at a time (the results queue is shared)
         self.broken = False  # a worker failed: callers decode in their own process
+
+    @classmethod
+    def for_list(cls, context: Context, edition: Edition, workers: int) -> _Pool:
+        """Workers for one list of `edition`.
+
+        In a list's own process (`phienhieu batch`: no other thread, so it may fork), the
+        whole hierarchy of a published edition is read here, once, and every worker is
+        forked with it, where each read its own (a national one: a second and a half of
+        CPU and PostgreSQL time per worker). This process then lets go of its copy.
+        """
+        settings = context.settings.model_dump()
+        if (
+            not is_list_process()
+            or edition.status == EditionStatus.DRAFT
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
+            return cls(settings, edition.seq, workers)
+        read_whole(context.reader(edition))
+        pool = cls(settings, edition.seq, workers, prepared=context)
+        context.forget_reader(edition)
+        release_list_heap()
+        return pool
 
     @classmethod
     def forked(cls, context: Context, workers: int) -> _Pool:
@@ -503,13 +538,14 @@ class _Pool:
     def alive(self) -> bool:
         return not self.broken and all(p.is_alive() for p in self._processes)
 
-    def _route(self, text: str) -> int:
-        found = self._routes.get(text)
+    def _route(self, text: str, key: int) -> int:
+        """The worker of `text` (`key`: its hash)."""
+        found = self._routes.get(key)
         if found is None:
             if len(self._routes) >= ROUTES_KEPT:
                 self._routes.clear()
             numbers = tuple(_NUMBERS.findall(text))
-            found = self._routes[text] = hash(numbers or text) % len(self._tasks)
+            found = self._routes[key] = hash(numbers or text) % len(self._tasks)
         return found
 
     def run(
@@ -524,9 +560,13 @@ class _Pool:
         flight: dict[int, tuple[Any, list[int], dict[int, Any]]] = {}
         sent = done = 0
         for payload, texts, items in chunks:
-            found = list(map(self._routes.get, texts))  # most designations come again
+            keys = list(map(hash, texts))
+            found = list(map(self._routes.get, keys))  # most designations come again
             routes = (
-                [self._route(t) if r is None else r for r, t in zip(found, texts, strict=True)]
+                [
+                    self._route(t, k) if r is None else r
+                    for r, t, k in zip(found, texts, keys, strict=True)
+                ]
                 if None in found
                 else cast(list[int], found)
             )
@@ -587,10 +627,26 @@ class _Pool:
             q.close()
 
 
-def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n: int) -> None:
-    """A worker process: do each (chunk number, job, items) task until told to stop (None)."""
+def _worker_loop(
+    settings: dict[str, Any],
+    seq: int,
+    tasks: Any,
+    results: Any,
+    n: int,
+    prepared: Context | None = None,
+) -> None:
+    """A worker process: do each (chunk number, job, items) task until told to stop (None).
+
+    Its context is made from `settings`, or is `prepared` as the parent forked it (its
+    reader of edition `seq` already holding the whole hierarchy), with its own database
+    connections.
+    """
     collect_rarely()
-    context = Context.from_settings(Settings(**settings))
+    if prepared is not None:
+        context = prepared
+        context.engine.dispose(close=False)  # the parent's connections stay the parent's
+    else:
+        context = Context.from_settings(Settings(**settings))
     with context.session() as session:
         edition = session.get(Edition, seq)
         assert edition is not None
@@ -612,6 +668,13 @@ def _worker_loop(settings: dict[str, Any], seq: int, tasks: Any, results: Any, n
                     detail_vi=f"Một tiến trình giải mã bị lỗi: {exc!r}; chưa ghi gì.",
                 )
             results.put((number, n, exc))
+    # Told to stop: what it put is sent, then it leaves without freeing the decoder's few
+    # hundred MiB object by object (a quarter of a second at the end of a national list,
+    # which the parent waits for). Its database connection is closed properly first.
+    results.close()
+    results.join_thread()
+    context.engine.dispose()
+    os._exit(0)
 
 
 @dataclass(frozen=True, slots=True)
