@@ -43,6 +43,7 @@ def settle_heap() -> None:
 # Allocations between young collections, young collections between middle ones, middle
 # ones between full ones (CPython's defaults: 700, 10, 10).
 LIST_GC_THRESHOLDS = (50_000, 50, 1_000)
+M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
 
 def collect_rarely() -> None:
@@ -52,8 +53,14 @@ def collect_rarely() -> None:
     at the default thresholds the collector ran ~7,000 times a worker and walked
     everything alive a dozen times (4 s of 38) to find almost no cyclic garbage (2,315
     objects over 400,000 rows), so it runs a hundredth as often.
+
+    Its threads also share one malloc arena (glibc's `M_ARENA_MAX`; nothing elsewhere):
+    the common keys read beside the hierarchy in a second thread (`load_whole`) left a
+    second arena that cost each worker forked after it 30 MiB.
     """
     gc.set_threshold(*LIST_GC_THRESHOLDS)
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
 
 
 def is_list_process() -> bool:
