@@ -77,9 +77,10 @@ def return_freed_memory() -> None:
 
 def release_list_heap() -> None:
     """In a list's process that has let go of a large part of its heap (the reader its
-    workers were forked with), collect what was cyclic in it and give the memory back."""
-    gc.unfreeze()  # `settle_list_heap` froze it
+    workers were forked with), collect what was cyclic in it, give the memory back and
+    collect (rarely) again from now on."""
     gc.collect()
+    gc.enable()
     return_freed_memory()
 
 

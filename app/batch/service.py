@@ -38,7 +38,6 @@ from app.batch.rows import (
     RowDecoder,
     Tails,
     keyed,
-    read_whole,
 )
 from app.batch.tables import (
     CsvSink,
@@ -52,9 +51,16 @@ from app.batch.tables import (
     sniff_kind,
     xlsx_book,
 )
-from app.context import Context, collect_rarely, is_list_process, release_list_heap
+from app.context import (
+    Context,
+    collect_rarely,
+    is_list_process,
+    pause_list_collector,
+    release_list_heap,
+)
 from app.db.models import Edition, EditionStatus
 from app.decode.encode import dumps
+from app.decode.resolver import WIDE
 from app.decode.service import answer_json, chosen_edition, parse_text
 from app.editions.service import edition_ref, resolve_edition
 from app.errors import PhienhieuError
@@ -515,7 +521,8 @@ class _Pool:
         In a list's own process (`phienhieu batch`: no other thread, so it may fork), the
         whole hierarchy of a published edition is read here, once, and every worker is
         forked with it, where each read its own (a national one: a second and a half of
-        CPU and PostgreSQL time per worker). This process then lets go of its copy.
+        CPU and PostgreSQL time per worker). This process then lets go of its copy (0.1
+        s; after rows were read, the memory freed no longer came back whole: 30 MiB).
         """
         settings = context.settings.model_dump()
         if (
@@ -524,7 +531,8 @@ class _Pool:
             or "fork" not in multiprocessing.get_all_start_methods()
         ):
             return cls(settings, edition.seq, workers)
-        read_whole(context.reader(edition))
+        pause_list_collector()  # and no collection after: the workers' collector stays off
+        context.reader(edition).load_whole(WIDE)
         pool = cls(settings, edition.seq, workers, prepared=context)
         context.forget_reader(edition)
         release_list_heap()
