@@ -20,7 +20,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import event
 
-from app.batch import service
+from app.batch import service, tables
 from app.batch.errors import BatchWorkerFailed, NoDesignationColumn, TableUnreadable
 from app.batch.rows import DECODE_COLUMNS, RowDecoder, summarize
 from app.batch.service import _formula_rows, _kept_as_written, decode_file, decode_table
@@ -300,6 +300,28 @@ def test_a_list_process_reads_the_hierarchy_once_for_all_its_workers(
     assert [s for pid, s in ran if pid == here and "parent_link" in s]  # read here
     assert {pid for pid, s in ran if pid != here and "assignment" in s}  # the rows' codes
     assert not [s for pid, s in ran if pid != here and any(t in s for t in hierarchy)]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_progress_follows_the_rows_written_not_the_bytes_read(
+    sample_context: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # The file is read a block at a time and chunks go to the workers ahead of the rows
+    # written: the share of the bytes read alone said 100 % with a fifth of them to go.
+    monkeypatch.setattr(tables, "BLOCK_CHARS", 20_000)
+    monkeypatch.setattr(service, "CHUNK_ROWS", 100)
+    rows = _rows() * 100
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text(_csv([HEADER, *rows], ","), "utf-8")
+    seen: list[tuple[int, float | None]] = []
+    decode_table(
+        sample_context, source, out, workers=workers, progress=lambda n, s: seen.append((n, s))
+    )
+    assert len(seen) > 10
+    assert seen[-1] == (len(rows), 1.0)
+    for written, share in seen:
+        assert share is not None
+        assert abs(share - written / len(rows)) < 0.08, (written, share)
 
 
 def test_two_workers_fill_an_xlsx_list_as_one_does(sample_context: Context, tmp_path: Path) -> None:

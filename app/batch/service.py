@@ -836,6 +836,13 @@ def _decode_csv(
         head.extend(block)
         if len(head.rows) >= HEAD_ROWS:
             break
+    read = [len(head.rows)]  # rows read so far (the file is read ahead of the decoding)
+
+    def counted(rest: Iterable[RowBlock]) -> Iterator[RowBlock]:
+        for block in rest:
+            read[0] += len(block.rows)
+            yield block
+
     layout = find_layout(head.rows[:HEAD_ROWS], column, date_column)
     _describe(summary, layout)
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
@@ -849,7 +856,7 @@ def _decode_csv(
 
         def chunks() -> Iterator[_CsvChunk]:
             line = start
-            for block in _rechunked(_chain([head.sliced(start)], blocks), CHUNK_ROWS):
+            for block in _rechunked(_chain([head.sliced(start)], counted(blocks)), CHUNK_ROWS):
                 items = _csv_items(block, layout, table.delimiter, line + 1)
                 yield _CsvChunk(items, block.lines, block.raws)
                 line += len(block.rows)
@@ -861,7 +868,9 @@ def _decode_csv(
                 _note_unresolved(summary, job.designation_of(chunk.items[index]))
             summary.rows += len(outs)
             if progress is not None:
-                progress(summary.rows, position[0] / size)
+                # The share of the bytes read, scaled by the share of the rows read that
+                # are written: blocks and chunks in flight run ahead of the rows written.
+                progress(summary.rows, position[0] / size * summary.rows / (read[0] - start))
 
 
 def _rechunked(blocks: Iterable[RowBlock], size: int) -> Iterator[RowBlock]:

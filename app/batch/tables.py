@@ -224,9 +224,10 @@ class CsvSource:
         return cls(path, encoding, sniff_delimiter(sample))
 
     def row_blocks(
-        self, progress: list[int] | None = None, size: int = BLOCK_CHARS
+        self, progress: list[int] | None = None, size: int | None = None
     ) -> Iterator[RowBlock]:
-        """The rows, a block at a time (`RowBlock`); `progress[0]` follows the bytes read.
+        """The rows, a block at a time (`RowBlock`) of `size` characters (BLOCK_CHARS);
+        `progress[0]` follows the bytes read.
 
         A block of whole lines is split and read by the csv module in C, with no Python
         work per row, while each line holds exactly one row. From the first block where
@@ -239,6 +240,7 @@ class CsvSource:
             return
         done = 0  # lines read in blocks, each one row
         utf8 = self.encoding in ("utf-8", "utf-8-sig")
+        size = size or BLOCK_CHARS
         blocks = self._utf8_blocks(size) if utf8 else self._text_blocks(size)
         with contextlib.closing(blocks):
             for text, raw, last, read in blocks:
