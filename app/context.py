@@ -68,20 +68,15 @@ def is_list_process() -> bool:
     return gc.get_threshold() == LIST_GC_THRESHOLDS
 
 
-def return_freed_memory() -> None:
-    """Give the memory a large drop freed back to the system (glibc's allocator keeps the
-    pieces of its heap otherwise); nothing where the C library has no `malloc_trim`."""
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL(None).malloc_trim(0)
-
-
 def release_list_heap() -> None:
     """In a list's process that has let go of a large part of its heap (the reader its
-    workers were forked with), collect what was cyclic in it, give the memory back and
-    collect (rarely) again from now on."""
+    workers were forked with), collect what was cyclic in it, give the memory back
+    (glibc's allocator keeps the pieces of its heap otherwise; `malloc_trim` is glibc's
+    only) and collect (rarely) again from now on."""
     gc.collect()
     gc.enable()
-    return_freed_memory()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def pause_list_collector() -> None:

@@ -24,7 +24,6 @@ from app.db.models import Edition
 from app.decode.encode import dumps_str
 from app.decode.facts import UnitFact
 from app.decode.memo import Memo, RecordingReader, memo_of
-from app.decode.repository import EditionReader
 from app.decode.resolver import WIDE, Brief, Resolution, brief
 from app.decode.service import check_text, date_json
 from app.errors import PhienhieuError
@@ -142,14 +141,6 @@ def error_cells(exc: PhienhieuError, edition_label: str) -> Cells:
         f"{exc.slug}: {exc.detail_vi} / {exc.detail}",
         edition_label,
     )
-
-
-def read_whole(reader: EditionReader) -> None:
-    """`reader`'s whole hierarchy and common keys, read once; a list's process does not
-    collect while it reads them (`pause_list_collector`), then settles its heap."""
-    pause_list_collector()  # young collections would walk the hierarchy as it grows
-    if reader.load_whole(WIDE):
-        settle_list_heap()  # and full ones again and again
 
 
 def keyed(parsed: ParseResult) -> Keyed:
@@ -318,7 +309,9 @@ class RowDecoder:
         if not fresh:
             return
         if rows >= WHOLE_HIERARCHY_FROM:
-            read_whole(self.reader)
+            pause_list_collector()  # young collections would walk the hierarchy as it grows
+            if self.reader.load_whole(WIDE):
+                settle_list_heap()  # and full ones again and again
         per_parse: list[list[list[str]]] = []  # per parse, per element with keys, its keys
         for _, keys_of in fresh:
             elements = []

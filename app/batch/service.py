@@ -31,14 +31,7 @@ from typing import Any, Literal, TypeVar, cast
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from app.batch.errors import BatchTooLarge, BatchWorkerFailed, TableUnreadable
-from app.batch.rows import (
-    DECODE_COLUMNS,
-    FORMULA_START,
-    Cells,
-    RowDecoder,
-    Tails,
-    keyed,
-)
+from app.batch.rows import DECODE_COLUMNS, FORMULA_START, Cells, RowDecoder, Tails, keyed
 from app.batch.tables import (
     CsvSink,
     CsvSource,

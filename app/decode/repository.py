@@ -278,8 +278,7 @@ class EditionReader:
         missing = [k for k in dict.fromkeys(keys) if k not in self._counts]
         if missing and self._few_at_most is not None:
             self.assignments(tuple(missing))  # counts them
-            missing = []
-        if missing:
+        elif missing:
 
             def load(session: Session) -> dict[str, int]:
                 found = dict.fromkeys(missing, 0)
